@@ -1,0 +1,138 @@
+// The embedded MQTT broker: aedes on TCP, sessions and queued QoS 1 messages on
+// disk, logins and per-role topic ACLs from the config.
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { Aedes, type AedesOptions, type Client } from 'aedes';
+import { Level } from 'level';
+import levelPersistence from 'aedes-persistence-level';
+import type { BrokerConfig } from '../shared/config/schema.js';
+import type { Logger } from '../shared/logger.js';
+import type { Part } from '../shared/part.js';
+import { Topics } from '../shared/topics.js';
+import { secretEquals } from '../shared/secrets.js';
+import { grantsFor, mayPublish, maySubscribe, type Grants } from './acl.js';
+
+export interface BrokerOptions {
+  config: BrokerConfig;
+  topicPrefix: string;
+  dataDir: string;
+  logger: Logger;
+}
+
+const OPEN: Grants = { publish: ['#'], subscribe: ['#'] };
+
+export class BrokerPart implements Part {
+  readonly name = 'broker';
+  #opts: BrokerOptions;
+  #log: Logger;
+  #aedes: Aedes | undefined;
+  #server: Server | undefined;
+  #db: Level<string, Buffer> | undefined;
+  #sockets = new Set<Socket>();
+  // Grants per connected client, set at authentication.
+  #grants = new WeakMap<Client, Grants>();
+
+  constructor(opts: BrokerOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger.child({ part: 'broker' });
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    const addr = this.#server?.address();
+    return typeof addr === 'object' && addr ? addr.port : this.#opts.config.port;
+  }
+
+  get url(): string {
+    const host = this.#opts.config.host === '0.0.0.0' ? '127.0.0.1' : this.#opts.config.host;
+    return `mqtt://${host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const { config, dataDir } = this.#opts;
+    const options: AedesOptions = {
+      authenticate: (client, username, password, done) => this.#authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => {
+        const grants = client ? this.#grants.get(client) : OPEN;
+        if (packet.topic.startsWith('$SYS') || !grants || !mayPublish(grants, packet.topic)) {
+          this.#log.warn({ clientId: client?.id, topic: packet.topic }, 'publish denied by ACL');
+          return done(new Error(`publish to ${packet.topic} not allowed`));
+        }
+        done(null);
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const grants = this.#grants.get(client);
+        if (!grants || !maySubscribe(grants, sub.topic)) {
+          this.#log.warn({ clientId: client.id, topic: sub.topic }, 'subscribe denied by ACL');
+          // A negated subscription (SUBACK 128) tells the client without dropping it.
+          return done(null, null);
+        }
+        done(null, sub);
+      },
+    };
+    if (config.persistence === 'level') {
+      const dir = join(dataDir, 'broker');
+      mkdirSync(dir, { recursive: true });
+      this.#db = new Level<string, Buffer>(dir, { valueEncoding: 'buffer' });
+      await this.#db.open();
+      options.persistence = levelPersistence(this.#db);
+    }
+    this.#aedes = await Aedes.createBroker(options);
+    this.#aedes.on('clientError', (client, err) => this.#log.debug({ clientId: client.id, err: err.message }, 'client error'));
+    this.#server = createServer((socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      this.#aedes!.handle(socket);
+    });
+    this.#server.listen(config.port, config.host);
+    await once(this.#server, 'listening');
+    this.#log.info({ url: this.url, persistence: config.persistence }, 'broker listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    const aedes = this.#aedes;
+    this.#server = undefined;
+    this.#aedes = undefined;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of this.#sockets) s.destroy();
+      await closed;
+    }
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    if (this.#db) {
+      await this.#db.close();
+      this.#db = undefined;
+    }
+  }
+
+  #authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
+  ): void {
+    const users = this.#opts.config.users;
+    const topics = new Topics(this.#opts.topicPrefix);
+    if (users.length === 0) {
+      this.#grants.set(client, OPEN);
+      return done(null, true);
+    }
+    const user = users.find((u) => u.username === username);
+    // Compare even for unknown users so timing does not tell which names exist.
+    const ok = secretEquals(password ?? '', user?.password ?? 'no such user') && user !== undefined;
+    if (!ok || !user) {
+      this.#log.warn({ clientId: client.id, username }, 'login refused');
+      return done(Object.assign(new Error('bad username or password'), { returnCode: 4 }), false);
+    }
+    const principal = { username: user.username, role: user.role, deviceId: user.deviceId };
+    if (user.role === 'device' && client.id !== (user.deviceId ?? user.username)) {
+      this.#log.warn({ clientId: client.id, username }, 'device must connect with its device id as client id');
+      return done(Object.assign(new Error('client id must be the device id'), { returnCode: 2 }), false);
+    }
+    this.#grants.set(client, grantsFor(principal, topics));
+    done(null, true);
+  }
+}

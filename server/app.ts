@@ -1,0 +1,46 @@
+// The HTTP app: fastify with one error shape, the event API and health routes.
+// Kept free of MQTT and process concerns so tests can inject a publisher.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Logger } from '../shared/logger.js';
+import type { ServerConfig } from '../shared/config/schema.js';
+import { makeTypeFilter } from '../shared/event-types.js';
+import { installErrorHandler } from './errors.js';
+import { eventsRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import type { EventPublisher } from './publisher.js';
+import type { ApiToken } from './auth.js';
+
+export interface AppOptions {
+  config: ServerConfig;
+  tokens: readonly ApiToken[];
+  publisher: EventPublisher;
+  logger: Logger;
+  readiness: Record<string, () => boolean>;
+  /** Further route groups (webhook sources, status page) registered after the core ones. */
+  plugins?: ReadonlyArray<FastifyPluginAsync>;
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    // Per-request lines would flood a Pi's journal; refusals are logged below instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.config.bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+  installErrorHandler(app, opts.config.retryAfterSeconds);
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 400) {
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode }, 'request refused');
+    }
+  });
+  await app.register(healthRoutes, { checks: opts.readiness });
+  await app.register(eventsRoutes, {
+    tokens: opts.tokens,
+    publisher: opts.publisher,
+    maxBatch: opts.config.maxBatch,
+    acceptsType: makeTypeFilter(opts.config.eventTypes),
+  });
+  for (const plugin of opts.plugins ?? []) await app.register(plugin);
+  return app;
+}

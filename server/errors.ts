@@ -1,0 +1,59 @@
+// One error shape for every route: {error: code, message}, with the right status.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { BrokerUnavailableError } from './publisher.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+}
+
+const FASTIFY_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'bad_json'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'bad_json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request'],
+};
+
+export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: number): void {
+  app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message });
+    }
+    if (error instanceof BrokerUnavailableError) {
+      request.log.warn({ err: error.message }, 'broker unavailable, answering 503');
+      return reply
+        .code(503)
+        .header('retry-after', String(retryAfterSeconds))
+        .send({ error: 'broker_unavailable', message: error.message });
+    }
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      return reply.code(400).send({ error: 'invalid_event', message: error.message });
+    }
+    const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+    if (mapped) return reply.code(mapped[0]).send({ error: mapped[1], message: error.message });
+    if (error instanceof SyntaxError || fe.statusCode === 400) {
+      return reply.code(400).send({ error: 'bad_json', message: error.message });
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send({ error: 'bad_request', message: error.message });
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
+  });
+}

@@ -1,0 +1,92 @@
+// POST /v1/events: our own event API. One event or a batch, short form in,
+// envelopes out to MQTT, 202 only once the broker holds every one of them.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { EventInput, toEnvelope, type Envelope } from '../../shared/envelope.js';
+import { authenticateBearer, type ApiToken } from '../auth.js';
+import { HttpError } from '../errors.js';
+import type { EventPublisher } from '../publisher.js';
+
+export interface EventsRouteOptions {
+  tokens: readonly ApiToken[];
+  publisher: EventPublisher;
+  maxBatch: number;
+  acceptsType: (type: string) => boolean;
+}
+
+interface AjvLikeError {
+  instancePath: string;
+  schemaPath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, opts) => {
+  const body = Type.Union([EventInput, Type.Array(EventInput, { minItems: 1, maxItems: opts.maxBatch })]);
+
+  app.post(
+    '/v1/events',
+    {
+      schema: {
+        body,
+        response: { 202: Type.Object({ ids: Type.Array(Type.String()) }) },
+      },
+      attachValidation: true,
+      onRequest: async (request) => {
+        request.tokenName = authenticateBearer(request, opts.tokens);
+      },
+    },
+    async (request, reply) => {
+      if (request.validationError) throw invalid(request, opts.maxBatch);
+      const inputs = Array.isArray(request.body) ? request.body : [request.body as EventInput];
+      for (const [i, input] of inputs.entries()) {
+        if (!opts.acceptsType(input.type)) {
+          const where = Array.isArray(request.body) ? `/${i}/type` : '/type';
+          throw new HttpError(
+            400,
+            'unknown_type',
+            `${where}: unknown event type "${input.type}" (add it to server.eventTypes to accept it)`,
+          );
+        }
+      }
+      const source = `api/${request.tokenName ?? 'anonymous'}`;
+      const envelopes: Envelope[] = inputs.map((input) => toEnvelope(input, { source }));
+      await publishAll(opts.publisher, envelopes);
+      for (const e of envelopes) request.log.info({ eventId: e.id, type: e.type }, 'event accepted');
+      return reply.code(202).send({ ids: envelopes.map((e) => e.id) });
+    },
+  );
+};
+
+async function publishAll(publisher: EventPublisher, envelopes: Envelope[]): Promise<void> {
+  if (envelopes.length === 1) return publisher.publish(envelopes[0]!);
+  // Wait for every publish to settle, so a 503 is never sent while some are still in flight.
+  const results = await Promise.allSettled(envelopes.map((e) => publisher.publish(e)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Picks the errors of the branch the body was meant for (object or array) for a readable message. */
+function invalid(request: FastifyRequest, maxBatch: number): HttpError {
+  const errors = (request.validationError as unknown as { validation?: AjvLikeError[] }).validation ?? [];
+  const isArray = Array.isArray(request.body);
+  if (isArray && (request.body as unknown[]).length > maxBatch) {
+    return new HttpError(400, 'invalid_event', `a batch holds at most ${maxBatch} events`);
+  }
+  if (!isArray && (typeof request.body !== 'object' || request.body === null)) {
+    return new HttpError(400, 'invalid_event', 'body must be an event object or an array of events');
+  }
+  const branch = `#/anyOf/${isArray ? 1 : 0}/`;
+  const relevant = errors.find((e) => e.schemaPath.startsWith(branch)) ?? errors[0];
+  if (!relevant) return new HttpError(400, 'invalid_event', 'invalid event');
+  const where = relevant.instancePath || '/';
+  const extra = relevant.params?.additionalProperty;
+  const message = extra ? `unknown field "${String(extra)}"` : (relevant.message ?? 'invalid');
+  return new HttpError(400, 'invalid_event', `${where}: ${message}`);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tokenName?: string;
+  }
+}

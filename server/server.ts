@@ -1,0 +1,93 @@
+// The server part: an MQTT client plus the HTTP app, listening on the configured port.
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Config } from '../shared/config/schema.js';
+import type { Logger } from '../shared/logger.js';
+import type { Part } from '../shared/part.js';
+import { Topics } from '../shared/topics.js';
+import { connectMqtt, mqttSettings, waitForConnect, type MqttClient } from '../shared/mqtt.js';
+import { buildApp } from './app.js';
+import { EventPublisher } from './publisher.js';
+import type { ApiToken } from './auth.js';
+
+export interface ServerPartOptions {
+  config: Config;
+  tokens: readonly ApiToken[];
+  logger: Logger;
+  plugins?: ReadonlyArray<FastifyPluginAsync>;
+  /** How long start() waits for the broker before starting anyway (answering 503 until it connects). */
+  connectWaitMs?: number;
+}
+
+export class ServerPart implements Part {
+  readonly name = 'server';
+  #opts: ServerPartOptions;
+  #log: Logger;
+  #mqtt: MqttClient | undefined;
+  #app: FastifyInstance | undefined;
+  #readiness: Record<string, () => boolean> = {};
+
+  constructor(opts: ServerPartOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger.child({ part: 'server' });
+  }
+
+  /** Adds a named check to /readyz (e.g. the Slack Socket Mode connection). */
+  addReadinessCheck(name: string, check: () => boolean): void {
+    this.#readiness[name] = check;
+  }
+
+  get port(): number {
+    const addr = this.#app?.server.address();
+    return typeof addr === 'object' && addr ? addr.port : this.#opts.config.server.port;
+  }
+
+  get url(): string {
+    const host = this.#opts.config.server.host;
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${this.port}`;
+  }
+
+  get mqtt(): MqttClient | undefined {
+    return this.#mqtt;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.#opts;
+    const topics = new Topics(config.mqtt.topicPrefix);
+    const client = connectMqtt(mqttSettings(config, config.server.mqtt), {
+      clientId: `bellhop-server-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clean: true,
+    });
+    this.#mqtt = client;
+    client.on('connect', () => this.#log.info('connected to MQTT broker'));
+    client.on('offline', () => this.#log.warn('MQTT broker unreachable; answering 503 until it is back'));
+    client.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));
+    try {
+      await waitForConnect(client, this.#opts.connectWaitMs ?? 5000);
+    } catch (err) {
+      if (typeof (err as { code?: unknown }).code === 'number') {
+        client.end(true);
+        throw new Error(`MQTT broker refused the server's login: ${(err as Error).message}`);
+      }
+      this.#log.warn('starting without a broker connection');
+    }
+    const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs);
+    this.#readiness = { mqtt: () => client.connected, ...this.#readiness };
+    this.#app = await buildApp({
+      config: config.server,
+      tokens: this.#opts.tokens,
+      publisher,
+      logger: this.#log,
+      readiness: this.#readiness,
+      plugins: this.#opts.plugins ?? [],
+    });
+    await this.#app.listen({ port: config.server.port, host: config.server.host });
+    this.#log.info({ url: this.url }, 'HTTP server listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.#app?.close();
+    this.#app = undefined;
+    if (this.#mqtt) await this.#mqtt.endAsync();
+    this.#mqtt = undefined;
+  }
+}

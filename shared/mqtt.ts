@@ -1,0 +1,68 @@
+// How every client part connects: one place for protocol version, TLS CA,
+// reconnect back-off and credentials, so parts never care where the broker runs.
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Config, MqttCredentialsConfig } from './config/schema.js';
+
+export type { MqttClient };
+
+export interface MqttSettings {
+  url: string;
+  protocolVersion: 4 | 5;
+  reconnectMs: number;
+  caFile?: string | undefined;
+  credentials: MqttCredentialsConfig;
+}
+
+/** The URL parts connect to: mqtt.url, or the embedded broker. */
+export function resolveMqttUrl(config: Config): string {
+  if (config.mqtt.url) return config.mqtt.url;
+  const host = config.broker.host === '0.0.0.0' || config.broker.host === '::' ? '127.0.0.1' : config.broker.host;
+  return `mqtt://${host.includes(':') ? `[${host}]` : host}:${config.broker.port}`;
+}
+
+export function mqttSettings(config: Config, credentials: MqttCredentialsConfig): MqttSettings {
+  return {
+    url: resolveMqttUrl(config),
+    protocolVersion: config.mqtt.protocolVersion,
+    reconnectMs: config.mqtt.reconnectMs,
+    caFile: config.mqtt.caFile,
+    credentials,
+  };
+}
+
+export function connectMqtt(settings: MqttSettings, extra: IClientOptions = {}): MqttClient {
+  const options: IClientOptions = {
+    protocolVersion: settings.protocolVersion,
+    reconnectPeriod: settings.reconnectMs,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    ...extra,
+  };
+  if (settings.credentials.username !== undefined) options.username = settings.credentials.username;
+  if (settings.credentials.password !== undefined) options.password = settings.credentials.password;
+  if (settings.caFile) options.ca = readFileSync(settings.caFile);
+  return mqtt.connect(settings.url, options);
+}
+
+/** Resolves at the first connect; rejects on a refusal (bad credentials) or after timeoutMs. */
+export function waitForConnect(client: MqttClient, timeoutMs: number): Promise<void> {
+  if (client.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`no connection to the MQTT broker within ${timeoutMs} ms`)), timeoutMs);
+    const onConnect = () => done();
+    const onError = (err: Error & { code?: number | string }) => {
+      // Refusals (bad credentials, not authorized) will not fix themselves by retrying.
+      if (typeof err.code === 'number') done(err);
+    };
+    function done(err?: Error) {
+      clearTimeout(timer);
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    }
+    client.on('connect', onConnect);
+    client.on('error', onError);
+  });
+}
