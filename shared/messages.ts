@@ -29,3 +29,22 @@ export function parseRang(payload: Buffer | string): RangReport | undefined {
     return undefined;
   }
 }
+
+/** Retained on devices/<id>/mute (or devices/all/mute): bells stay silent until `until`. */
+export const MuteState = Type.Object({
+  until: Type.Union([Type.String(), Type.Null()]),
+  by: Type.Optional(Type.String()),
+});
+export type MuteState = Static<typeof MuteState>;
+
+const compiledMute = TypeCompiler.Compile(MuteState);
+
+export function parseMute(payload: Buffer | string): MuteState | undefined {
+  if (payload.length === 0) return { until: null }; // a cleared retained message
+  try {
+    const v: unknown = JSON.parse(payload.toString());
+    return compiledMute.Check(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,9 +3,12 @@
 //   <prefix>/devices/<id>/status                  retained online|offline (offline is the will)
 //   <prefix>/devices/<id>/ding                    ding command; id "all" reaches every bell
 //   <prefix>/devices/<id>/rang                    what a bell did, with the event id
+//   <prefix>/devices/<id>/mute                    retained mute state (id "all" mutes every bell)
+//   <prefix>/devices/<id>/state                   retained heartbeat: version, uptime, last ring...
 export const BROADCAST_DEVICE = 'all';
 
-export type DeviceChannel = 'status' | 'ding' | 'rang';
+export const DEVICE_CHANNELS = ['status', 'ding', 'rang', 'mute', 'state'] as const;
+export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
 
 export class Topics {
   constructor(readonly prefix: string) {}
@@ -44,7 +47,7 @@ export class Topics {
 }
 
 function isChannel(s: string | undefined): s is DeviceChannel {
-  return s === 'status' || s === 'ding' || s === 'rang';
+  return (DEVICE_CHANNELS as readonly string[]).includes(s ?? '');
 }
 
 /** MQTT filter matching: does `topic` match `filter` (with + and #)? */

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { emit } from '../emit.js';
+import { print, setup } from '../context.js';
+
+export function registerEmit(program: Command): void {
+  program
+    .command('emit')
+    .description('send one event to a running server, e.g. bellhop emit user.signup --data \'{"email":"a@example.com"}\'')
+    .argument('<type>', 'event type, e.g. user.signup')
+    .option('-d, --data <json>', 'event data as a JSON object')
+    .option('--severity <level>', 'critical, error, warning or info')
+    .option('--project <name>', 'project the event belongs to')
+    .option('--subject <subject>', 'what the event is about')
+    .option('--id <id>', 'event id (makes retries idempotent)')
+    .option('--url <url>', 'server URL (default: from the config)')
+    .option('--token <token>', 'API token (default: $BELLHOP_API_TOKEN, the config, or the data folder)')
+    .action(async (type: string, opts: Record<string, string | undefined>, cmd: Command) => {
+      const { config } = setup(cmd);
+      const ids = await emit(type, opts, config);
+      print(ids.join('\n'));
+    });
+}

@@ -1,0 +1,38 @@
+// Each part on its own, against any broker by URL.
+import type { Command } from 'commander';
+import { resolveMqttUrl } from '../../shared/mqtt.js';
+import { buildAgent, buildBroker, buildServer } from '../compose.js';
+import { runParts } from '../run.js';
+import { print, setup } from '../context.js';
+
+export function registerParts(program: Command): void {
+  program
+    .command('broker')
+    .description('run only the embedded MQTT broker')
+    .action(async (_opts, cmd: Command) => {
+      const { config, logger } = setup(cmd);
+      const broker = buildBroker(config, logger);
+      await runParts([broker], logger);
+      print(`bellhop broker listening on ${broker.url}`);
+    });
+
+  program
+    .command('server')
+    .description('run only the HTTP server, publishing to mqtt.url')
+    .action(async (_opts, cmd: Command) => {
+      const { config, logger } = setup(cmd);
+      const { server } = buildServer(config, logger);
+      await runParts([server], logger);
+      print(`bellhop server listening on ${server.url}, publishing to ${resolveMqttUrl(config)}`);
+    });
+
+  program
+    .command('agent')
+    .description('run only the bell agent (on the Pi), subscribed to mqtt.url')
+    .action(async (_opts, cmd: Command) => {
+      const { config, logger } = setup(cmd);
+      const { agent, driver } = await buildAgent(config, logger, print);
+      await runParts([agent], logger, { emergency: [() => agent.emergencyLow()] });
+      print(`bellhop agent ${config.device.id} (${driver.name} driver) subscribed via ${resolveMqttUrl(config)}`);
+    });
+}

@@ -1,0 +1,33 @@
+// server: the HTTP event API.
+import { Type, type Static } from '@sinclair/typebox';
+import { Ms, MqttCredentials, Port } from './common.js';
+
+export const ApiToken = Type.Object(
+  {
+    name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Who uses the token; becomes the default event source.' }),
+    token: Type.String({ minLength: 16, description: 'Bearer token, at least 16 characters (use ${ENV} or ${file:/path}).' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ServerSection = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server listens on.' }),
+    port: Port(8080, 'HTTP port. Env: BELLHOP_HTTP_PORT.'),
+    bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 256 * 1024, description: 'Largest request body in bytes; larger gets 413.' }),
+    maxBatch: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most events in one POST /v1/events batch.' }),
+    publishTimeoutMs: Ms(5000, 100, 60_000, 'How long to wait for the broker to acknowledge a publish before answering 503.'),
+    retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'Retry-After sent with a 503.' }),
+    tokens: Type.Array(ApiToken, {
+      default: [],
+      description: 'Bearer tokens of the event API. Env BELLHOP_API_TOKEN adds one named "env". With none, one is generated into <dataDir>/api-token.',
+    }),
+    eventTypes: Type.Array(Type.String({ pattern: '^[a-z0-9_*.-]+$' }), {
+      default: [],
+      description: 'Event types accepted beyond the built-in catalogue (globs allowed, e.g. "deploy.*"); anything else is refused as unknown.',
+    }),
+    mqtt: MqttCredentials,
+  },
+  { additionalProperties: false, default: {} },
+);
+export type ServerConfig = Static<typeof ServerSection>;
