@@ -48,3 +48,31 @@ export function parseMute(payload: Buffer | string): MuteState | undefined {
     return undefined;
   }
 }
+
+/**
+ * What the Slack sink did with an event, on <prefix>/slack/delivered (not retained),
+ * so the status page can trace an event without polling anyone.
+ */
+export const DELIVERY_STATUSES = ['posted', 'updated', 'threaded', 'digested', 'dropped', 'retrying', 'failed'] as const;
+export const DeliveryReport = Type.Object({
+  eventId: Type.String(),
+  status: Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s))),
+  channel: Type.Optional(Type.String()),
+  ts: Type.Optional(Type.String()),
+  permalink: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+  at: Type.String(),
+});
+export type DeliveryReport = Static<typeof DeliveryReport>;
+
+/** Retained on devices/<id>/state every heartbeat interval. */
+export const DeviceState = Type.Object({
+  deviceId: Type.String(),
+  version: Type.String(),
+  uptimeSeconds: Type.Number(),
+  lastRing: Type.Optional(Type.Object({ eventId: Type.String(), at: Type.String() })),
+  muted: Type.Boolean(),
+  quiet: Type.Boolean(),
+  at: Type.String(),
+});
+export type DeviceState = Static<typeof DeviceState>;

@@ -5,6 +5,7 @@
 //   <prefix>/devices/<id>/rang                    what a bell did, with the event id
 //   <prefix>/devices/<id>/mute                    retained mute state (id "all" mutes every bell)
 //   <prefix>/devices/<id>/state                   retained heartbeat: version, uptime, last ring...
+//   <prefix>/slack/delivered                       what the Slack sink did with each event
 export const BROADCAST_DEVICE = 'all';
 
 export const DEVICE_CHANNELS = ['status', 'ding', 'rang', 'mute', 'state'] as const;
@@ -24,6 +25,10 @@ export class Topics {
 
   device(id: string, channel: DeviceChannel): string {
     return `${this.prefix}/devices/${id}/${channel}`;
+  }
+
+  slackDelivered(): string {
+    return `${this.prefix}/slack/delivered`;
   }
 
   /** A wildcard over every device's channel. */
