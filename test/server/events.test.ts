@@ -1,0 +1,219 @@
+import { createServer, type Server } from 'node:net';
+import { once } from 'node:events';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Aedes } from 'aedes';
+import type { MqttClient } from 'mqtt';
+import type { BrokerPart } from '../../broker/broker.js';
+import type { ServerPart } from '../../server/server.js';
+import type { Config } from '../../shared/config/schema.js';
+import { parseEnvelope, type Envelope } from '../../shared/envelope.js';
+import {
+  TEST_TOKEN,
+  connectClient,
+  postEvents,
+  startAgent,
+  startBroker,
+  startServer,
+  testConfig,
+  waitFor,
+  withBroker,
+} from '../helpers/world.js';
+
+describe('POST /v1/events against a real broker', () => {
+  let config: Config;
+  let broker: BrokerPart;
+  let server: ServerPart;
+  let watcher: MqttClient;
+  const seen: Envelope[] = [];
+
+  beforeAll(async () => {
+    const base = testConfig({ server: { bodyLimit: 2048, maxBatch: 5 } });
+    broker = await startBroker(base);
+    config = withBroker(base, broker.url);
+    server = await startServer(config);
+    watcher = await connectClient(broker.url);
+    watcher.on('message', (_topic, payload) => seen.push(parseEnvelope(payload)));
+    await watcher.subscribeAsync('bellhop/events/#', { qos: 1 });
+  });
+  afterAll(async () => {
+    await watcher.endAsync();
+    await server.stop();
+    await broker.stop();
+  });
+  afterEach(() => {
+    seen.length = 0;
+  });
+
+  it('accepts a signup with 202, fills in the envelope and publishes it on the type topic', async () => {
+    const topics: string[] = [];
+    const onMessage = (topic: string) => topics.push(topic);
+    watcher.on('message', onMessage);
+    const res = await postEvents(server.url, { type: 'user.signup', data: { email: 'a@example.com' }, project: 'web' });
+    expect(res.status).toBe(202);
+    const [id] = res.json.ids as string[];
+    const event = await waitFor(() => seen.find((e) => e.id === id), { what: 'the published envelope' });
+    watcher.off('message', onMessage);
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      type: 'user.signup',
+      source: 'api/test',
+      severity: 'info',
+      project: 'web',
+      datacontenttype: 'application/json',
+      data: { email: 'a@example.com' },
+    });
+    expect(Date.parse(event.time)).not.toBeNaN();
+    expect(topics).toContain('bellhop/events/user/signup');
+  });
+
+  it('accepts a batch and publishes every event in it', async () => {
+    const res = await postEvents(server.url, [
+      { type: 'user.signup', id: 'batch-1' },
+      { type: 'payment.succeeded', id: 'batch-2', severity: 'warning' },
+    ]);
+    expect(res.status).toBe(202);
+    expect(res.json.ids).toEqual(['batch-1', 'batch-2']);
+    await waitFor(() => seen.length === 2, { what: 'both batch events' });
+    expect(seen.map((e) => e.id).sort()).toEqual(['batch-1', 'batch-2']);
+  });
+
+  const bad: Array<[string, () => Promise<{ status: number; json: Record<string, unknown> }>, number, string]> = [
+    ['malformed JSON', () => postEvents(server.url, '{"type": "user.signup",'), 400, 'bad_json'],
+    ['an empty body', () => postEvents(server.url, ''), 400, 'bad_json'],
+    ['an unknown field', () => postEvents(server.url, { type: 'user.signup', colour: 'red' }), 400, 'invalid_event'],
+    ['a field of the wrong type', () => postEvents(server.url, { type: 'user.signup', data: 'not an object' }), 400, 'invalid_event'],
+    ['a bad severity', () => postEvents(server.url, { type: 'user.signup', severity: 'meh' }), 400, 'invalid_event'],
+    ['a missing type', () => postEvents(server.url, { data: {} }), 400, 'invalid_event'],
+    ['an unknown event type', () => postEvents(server.url, { type: 'user.sigup' }), 400, 'unknown_type'],
+    ['an unknown type inside a batch', () => postEvents(server.url, [{ type: 'user.signup' }, { type: 'nope.never' }]), 400, 'unknown_type'],
+    ['an empty batch', () => postEvents(server.url, []), 400, 'invalid_event'],
+    ['a batch over maxBatch', () => postEvents(server.url, Array.from({ length: 6 }, () => ({ type: 'user.signup' }))), 400, 'invalid_event'],
+    ['a body over the size limit', () => postEvents(server.url, { type: 'user.signup', data: { blob: 'x'.repeat(4096) } }), 413, 'payload_too_large'],
+    ['a non-JSON content type', () => postEvents(server.url, 'type=user.signup', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type'],
+    ['no token', () => postEvents(server.url, { type: 'user.signup' }, { authorization: '' }), 401, 'unauthorized'],
+    ['a wrong token', () => postEvents(server.url, { type: 'user.signup' }, { authorization: 'Bearer wrong-token-wrong-token' }), 401, 'unauthorized'],
+    ['a non-bearer scheme', () => postEvents(server.url, { type: 'user.signup' }, { authorization: `Basic ${TEST_TOKEN}` }), 401, 'unauthorized'],
+  ];
+
+  it.each(bad)('answers %s with a JSON 4xx and publishes nothing', async (_name, send, status, code) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.json).toMatchObject({ error: code, message: expect.any(String) });
+    // A control event sent afterwards arrives alone: the refused one was never published.
+    const control = await postEvents(server.url, { type: 'bell.test', id: `control-${code}-${status}` });
+    expect(control.status).toBe(202);
+    await waitFor(() => seen.some((e) => e.id === `control-${code}-${status}`), { what: 'the control event' });
+    expect(seen.map((e) => e.id)).toEqual([`control-${code}-${status}`]);
+  });
+
+  it('names the offending field in the error message', async () => {
+    const res = await postEvents(server.url, [{ type: 'user.signup' }, { type: 'user.signup', extra: 1 }]);
+    expect(res.json.message).toContain('/1');
+    expect(res.json.message).toContain('extra');
+  });
+
+  it('reports ready while the broker is connected', async () => {
+    const res = await fetch(`${server.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ready', checks: { mqtt: true } });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await fetch(`${server.url}/v1/nothing`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: 'not_found' });
+  });
+});
+
+describe('when the broker cannot take the event', () => {
+  it('answers 503 with Retry-After while the broker is down, and 202 again once it is back', async () => {
+    const base = testConfig({ mqtt: { reconnectMs: 100 } });
+    let broker = await startBroker(base);
+    const port = broker.port;
+    const config = withBroker(base, broker.url);
+    const server = await startServer(config);
+    try {
+      await broker.stop();
+      await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 503, { what: 'readyz to turn 503' });
+      const res = await postEvents(server.url, { type: 'user.signup' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('2');
+      expect(res.json).toMatchObject({ error: 'broker_unavailable' });
+
+      broker = await startBroker({ ...base, broker: { ...base.broker, port } });
+      await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 200, { what: 'reconnect' });
+      expect((await postEvents(server.url, { type: 'user.signup' })).status).toBe(202);
+    } finally {
+      await server.stop();
+      await broker.stop();
+    }
+  });
+
+  it('answers 503 when the broker does not acknowledge in time, and keeps serving afterwards', async () => {
+    // A broker that holds publishes without acking until released.
+    const held: Array<() => void> = [];
+    const aedes = await Aedes.createBroker({
+      authorizePublish: (_client, packet, done) => {
+        if (packet.topic.endsWith('/hold')) held.push(() => done(null));
+        else done(null);
+      },
+    });
+    const tcp: Server = createServer(aedes.handle);
+    tcp.listen(0, '127.0.0.1');
+    await once(tcp, 'listening');
+    const url = `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+    const config = withBroker(testConfig({ server: { publishTimeoutMs: 300, eventTypes: ['test.hold'] } }), url);
+    const server = await startServer(config);
+    const watcher = await connectClient(url);
+    const got: string[] = [];
+    watcher.on('message', (t) => got.push(t));
+    await watcher.subscribeAsync('bellhop/events/#', { qos: 1 });
+    try {
+      const res = await postEvents(server.url, { type: 'test.hold' });
+      expect(res.status).toBe(503);
+      expect(res.json).toMatchObject({ error: 'broker_unavailable' });
+      expect(held).toHaveLength(1);
+      held.forEach((release) => release());
+      const control = await postEvents(server.url, { type: 'bell.test' });
+      expect(control.status).toBe(202);
+      await waitFor(() => got.includes('bellhop/events/bell/test'), { what: 'the control event' });
+      // The timed-out message was dropped from the client's store, so nothing is left to resend.
+      const outgoing = (server.mqtt as unknown as { outgoing: Record<string, unknown> }).outgoing;
+      expect(Object.keys(outgoing)).toHaveLength(0);
+    } finally {
+      await watcher.endAsync();
+      await server.stop();
+      await new Promise<void>((r) => aedes.close(() => r()));
+      tcp.close();
+    }
+  });
+});
+
+describe('the whole path: HTTP -> MQTT -> bell', () => {
+  it('rings exactly one pulse of the configured length for one signup', async () => {
+    const base = testConfig({ device: { bell: { pulseMs: 35 } } });
+    const broker = await startBroker(base);
+    const config = withBroker(base, broker.url);
+    const server = await startServer(config);
+    const { agent, driver } = await startAgent(config);
+    try {
+      const res = await postEvents(server.url, { type: 'user.signup', data: { email: 'a@example.com' } });
+      expect(res.status).toBe(202);
+      await waitFor(() => driver.pulses().length === 1, { what: 'one pulse' });
+      const [pulse] = driver.pulses();
+      expect(pulse!.ms).toBeGreaterThanOrEqual(35);
+      expect(pulse!.ms).toBeLessThan(35 + 60);
+      // Events the bell is not configured for do not ring.
+      await postEvents(server.url, { type: 'payment.succeeded' });
+      await postEvents(server.url, { type: 'bell.test' });
+      await waitFor(() => driver.pulses().length === 2, { what: 'the bell.test pulse' });
+      expect(driver.pulses()).toHaveLength(2);
+      expect(driver.value).toBe(0);
+    } finally {
+      await agent.stop();
+      await server.stop();
+      await broker.stop();
+    }
+  });
+});
