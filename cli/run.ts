@@ -1,44 +1,64 @@
 // Runs parts until a signal: stops them in reverse order on SIGINT/SIGTERM, and on
 // an uncaught error drives every bell pin low before exiting.
 import type { Logger } from '../shared/logger.js';
-import { startAll, stopAll, type Part } from '../shared/part.js';
+import { stopAll, type Part } from '../shared/part.js';
 
-export interface RunOptions {
-  /** Synchronous pin-low hooks for the crash path. */
-  emergency?: Array<() => void>;
+export class Runner {
+  #parts: Part[] = [];
+  #emergency: Array<() => void> = [];
+  #log: Logger;
+  #stopping = false;
+
+  constructor(logger: Logger) {
+    this.#log = logger;
+    process.on('SIGINT', () => void this.#shutdown('SIGINT', 0));
+    process.on('SIGTERM', () => void this.#shutdown('SIGTERM', 0));
+    process.on('uncaughtException', (err) => this.#crash(err, 'uncaught error'));
+    process.on('unhandledRejection', (err) => this.#crash(err, 'unhandled rejection'));
+  }
+
+  /** A synchronous pin-low hook for the crash path. */
+  onEmergency(low: () => void): void {
+    this.#emergency.push(low);
+  }
+
+  /** Starts a part; if it fails, stops the ones already running and rethrows. */
+  async start(part: Part): Promise<void> {
+    try {
+      await part.start();
+    } catch (err) {
+      this.#lowAll();
+      await stopAll(this.#parts);
+      throw err;
+    }
+    this.#parts.push(part);
+  }
+
+  #lowAll(): void {
+    for (const low of this.#emergency) low();
+  }
+
+  #crash(err: unknown, why: string): void {
+    this.#lowAll();
+    this.#log.fatal({ err }, why);
+    void this.#shutdown(why, 1);
+  }
+
+  async #shutdown(why: string, code: number): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#log.info({ why }, 'stopping');
+    this.#lowAll();
+    setTimeout(() => process.exit(code || 1), 5000).unref();
+    await stopAll(this.#parts);
+    process.exit(code);
+  }
 }
 
-export async function runParts(parts: Part[], logger: Logger, opts: RunOptions = {}): Promise<void> {
-  let stopping = false;
-  const emergency = () => {
-    for (const low of opts.emergency ?? []) low();
-  };
-  const shutdown = async (why: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ why }, 'stopping');
-    emergency();
-    const timer = setTimeout(() => process.exit(code || 1), 5000);
-    timer.unref();
-    await stopAll(parts);
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT', 0));
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.on('uncaughtException', (err) => {
-    emergency();
-    logger.fatal({ err }, 'uncaught error');
-    void shutdown('uncaught error', 1);
-  });
-  process.on('unhandledRejection', (err) => {
-    emergency();
-    logger.fatal({ err }, 'unhandled rejection');
-    void shutdown('unhandled rejection', 1);
-  });
-  try {
-    await startAll(parts);
-  } catch (err) {
-    emergency();
-    throw err;
-  }
+/** Starts parts in order under one Runner. */
+export async function runParts(parts: Part[], logger: Logger, emergency: Array<() => void> = []): Promise<Runner> {
+  const runner = new Runner(logger);
+  for (const low of emergency) runner.onEmergency(low);
+  for (const part of parts) await runner.start(part);
+  return runner;
 }

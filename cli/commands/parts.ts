@@ -32,7 +32,7 @@ export function registerParts(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { config, logger } = setup(cmd);
       const { agent, driver } = await buildAgent(config, logger, print);
-      await runParts([agent], logger, { emergency: [() => agent.emergencyLow()] });
+      await runParts([agent], logger, [() => agent.emergencyLow()]);
       print(`bellhop agent ${config.device.id} (${driver.name} driver) subscribed via ${resolveMqttUrl(config)}`);
     });
 }

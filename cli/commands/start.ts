@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
-import type { Part } from '../../shared/part.js';
 import { buildAgent, buildBroker, buildServer } from '../compose.js';
-import { runParts } from '../run.js';
+import { Runner } from '../run.js';
 import { print, setup } from '../context.js';
 
 export function registerStart(program: Command): void {
@@ -10,17 +9,26 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run broker, server and bell agent in one process (the all-in-one default)')
     .action(async (_opts, cmd: Command) => {
-      const { config, logger } = setup(cmd);
+      const context = setup(cmd);
+      const logger = context.logger;
+      let config = context.config;
+      const runner = new Runner(logger);
       // With mqtt.url set, the team runs its own broker and the embedded one stays off.
       const broker = config.mqtt.url ? undefined : buildBroker(config, logger);
+      if (broker) {
+        await runner.start(broker);
+        // The other parts reach the embedded broker by URL, like any external one (port 0 resolved).
+        config = { ...config, mqtt: { ...config.mqtt, url: broker.url } };
+      }
       const { server, token } = buildServer(config, logger);
+      await runner.start(server);
       const { agent, driver } = await buildAgent(config, logger, print);
+      runner.onEmergency(() => agent.emergencyLow());
       agent.on('rang', (report, event) => {
         const what = report.suppressed ? `did not ring (${report.suppressed})` : `rang ${report.strikes}x`;
         print(`${report.deviceId} ${what} for ${event.type} ${event.id}`);
       });
-      const parts: Part[] = [...(broker ? [broker] : []), server, agent];
-      await runParts(parts, logger, { emergency: [() => agent.emergencyLow()] });
+      await runner.start(agent);
       const body = JSON.stringify({ type: 'user.signup', data: { email: 'a@example.com' } });
       print('');
       print('bellhop is running');
