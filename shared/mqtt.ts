@@ -42,7 +42,13 @@ export function connectMqtt(settings: MqttSettings, extra: IClientOptions = {}):
   if (settings.credentials.username !== undefined) options.username = settings.credentials.username;
   if (settings.credentials.password !== undefined) options.password = settings.credentials.password;
   if (settings.caFile) options.ca = readFileSync(settings.caFile);
-  return mqtt.connect(settings.url, options);
+  const client = mqtt.connect(settings.url, options);
+  // Small MQTT packets must not wait for Nagle's algorithm (~40 ms with delayed ACKs).
+  client.on('connect', () => {
+    const stream = client.stream as { setNoDelay?: (on: boolean) => void };
+    stream.setNoDelay?.(true);
+  });
+  return client;
 }
 
 /** Resolves at the first connect; rejects on a refusal (bad credentials) or after timeoutMs. */
