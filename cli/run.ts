@@ -41,6 +41,7 @@ export class Runner {
   #crash(err: unknown, why: string): void {
     this.#lowAll();
     this.#log.fatal({ err }, why);
+    this.#log.flush();
     void this.#shutdown(why, 1);
   }
 
@@ -51,6 +52,7 @@ export class Runner {
     this.#lowAll();
     setTimeout(() => process.exit(code || 1), 5000).unref();
     await stopAll(this.#parts);
+    this.#log.flush();
     process.exit(code);
   }
 }

@@ -2,13 +2,14 @@
 // Kept free of MQTT and process concerns so tests can inject a publisher.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from '../shared/logger.js';
-import type { ServerConfig } from '../shared/config/schema.js';
+import type { ServerConfig, SourcesConfig } from '../shared/config/schema.js';
 import { makeTypeFilter } from '../shared/event-types.js';
 import { installErrorHandler } from './errors.js';
-import { eventsRoutes } from './routes/events.js';
+import { eventsRoutes, publishAll } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import type { EventPublisher } from './publisher.js';
 import type { ApiToken } from './auth.js';
+import { openSources } from './sources/index.js';
 
 export interface AppOptions {
   config: ServerConfig;
@@ -18,6 +19,8 @@ export interface AppOptions {
   readiness: Record<string, () => boolean>;
   /** Further route groups (webhook sources, status page) registered after the core ones. */
   plugins?: ReadonlyArray<FastifyPluginAsync>;
+  /** Webhook sources and Standard Webhooks signing on /v1/events; their dedup log lives in dataDir. */
+  sources?: { config: SourcesConfig; dataDir: string };
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -29,18 +32,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
   installErrorHandler(app, opts.config.retryAfterSeconds);
-  app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode >= 400) {
-      request.log.info({ method: request.method, url: request.url, status: reply.statusCode }, 'request refused');
-    }
-  });
+  const publisher = opts.publisher;
+  const sources = opts.sources && (await openSources({ ...opts.sources, publisher, logger: opts.logger, publishAll: (e) => publishAll(publisher, e) }));
+  if (sources) app.addHook('onClose', () => sources.close());
   await app.register(healthRoutes, { checks: opts.readiness });
   await app.register(eventsRoutes, {
     tokens: opts.tokens,
     publisher: opts.publisher,
     maxBatch: opts.config.maxBatch,
     acceptsType: makeTypeFilter(opts.config.eventTypes),
+    signed: sources?.signedEvents,
   });
+  if (sources) await app.register(sources.routes);
   for (const plugin of opts.plugins ?? []) await app.register(plugin);
   return app;
 }

@@ -28,6 +28,9 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
 
 export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: number): void {
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
+    if (!(error instanceof BrokerUnavailableError)) {
+      request.log.info({ method: request.method, url: request.url, err: error.message }, 'request refused');
+    }
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message });
     }

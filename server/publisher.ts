@@ -13,10 +13,21 @@ export class BrokerUnavailableError extends Error {
 
 type PublishCallback = (err?: Error) => void;
 
+interface InFlight {
+  deadline: number;
+  callback: PublishCallback;
+  reject: (err: Error) => void;
+  settled: boolean;
+}
+
 export class EventPublisher {
   #client: MqttClient;
   #topics: Topics;
   #timeoutMs: number;
+  // Every publish has the same timeout, so insertion order is deadline order and one
+  // sweeping timer replaces a timer per request on the hot path.
+  #inFlight = new Set<InFlight>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(client: MqttClient, topics: Topics, timeoutMs: number) {
     this.#client = client;
@@ -37,22 +48,46 @@ export class EventPublisher {
     // answered 503, and the sender's retry would then post it twice.
     if (!this.#client.connected) return Promise.reject(new BrokerUnavailableError('not connected to the MQTT broker'));
     return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const callback: PublishCallback = (err) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) reject(new BrokerUnavailableError(`publish failed: ${err.message}`));
-        else resolve();
+      const entry: InFlight = {
+        deadline: Date.now() + this.#timeoutMs,
+        settled: false,
+        reject,
+        callback: (err) => {
+          if (entry.settled) return;
+          entry.settled = true;
+          this.#inFlight.delete(entry);
+          if (err) reject(new BrokerUnavailableError(`publish failed: ${err.message}`));
+          else resolve();
+        },
       };
-      const timer = setTimeout(() => {
-        if (settled) return;
-        this.#forget(callback);
-        settled = true;
-        reject(new BrokerUnavailableError(`broker did not acknowledge within ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
-      this.#client.publish(topic, payload, { qos: 1 }, callback);
+      this.#inFlight.add(entry);
+      if (!this.#sweeper) {
+        this.#sweeper = setInterval(() => this.#sweep(), Math.min(100, this.#timeoutMs / 4));
+        this.#sweeper.unref();
+      }
+      this.#client.publish(topic, payload, { qos: 1 }, entry.callback);
     });
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const entry of this.#inFlight) {
+      if (entry.deadline > now) break;
+      this.#expire(entry, `broker did not acknowledge within ${this.#timeoutMs} ms`);
+    }
+    if (this.#inFlight.size === 0) this.#stopSweeper();
+  }
+
+  #expire(entry: InFlight, why: string): void {
+    entry.settled = true;
+    this.#inFlight.delete(entry);
+    this.#forget(entry.callback);
+    entry.reject(new BrokerUnavailableError(why));
+  }
+
+  #stopSweeper(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   /** Drops a timed-out message from the client's store so a reconnect does not send it late. */

@@ -3,15 +3,18 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { EventInput, toEnvelope, type Envelope } from '../../shared/envelope.js';
-import { authenticateBearer, type ApiToken } from '../auth.js';
+import { authenticateBearer, TokenSet, type ApiToken } from '../auth.js';
 import { HttpError } from '../errors.js';
 import type { EventPublisher } from '../publisher.js';
+import type { SignedEvents } from '../sources/standard-webhooks.js';
 
 export interface EventsRouteOptions {
   tokens: readonly ApiToken[];
   publisher: EventPublisher;
   maxBatch: number;
   acceptsType: (type: string) => boolean;
+  /** Standard Webhooks signing as an alternative to bearer tokens (sources.standardWebhooks). */
+  signed?: SignedEvents | undefined;
 }
 
 interface AjvLikeError {
@@ -23,6 +26,8 @@ interface AjvLikeError {
 
 export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, opts) => {
   const body = Type.Union([EventInput, Type.Array(EventInput, { minItems: 1, maxItems: opts.maxBatch })]);
+  const tokens = new TokenSet(opts.tokens);
+  if (opts.signed) opts.signed.install(app);
 
   app.post(
     '/v1/events',
@@ -32,11 +37,20 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
         response: { 202: Type.Object({ ids: Type.Array(Type.String()) }) },
       },
       attachValidation: true,
-      onRequest: async (request) => {
-        request.tokenName = authenticateBearer(request, opts.tokens);
+      // A callback hook, not an async one: this runs on every request of the hot path.
+      onRequest: (request, _reply, done) => {
+        // A signed delivery is verified over the raw body, by the parser install() set up.
+        if (opts.signed !== undefined && opts.signed.defers(request)) return done();
+        try {
+          request.tokenName = authenticateBearer(request, tokens);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
       },
     },
     async (request, reply) => {
+      if (request.tokenName === undefined) throw new HttpError(401, 'unauthorized', 'a signed delivery needs a JSON body');
       if (request.validationError) throw invalid(request, opts.maxBatch);
       const inputs = Array.isArray(request.body) ? request.body : [request.body as EventInput];
       for (const [i, input] of inputs.entries()) {
@@ -50,6 +64,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
         }
       }
       const source = `api/${request.tokenName ?? 'anonymous'}`;
+      if (request.webhookId !== undefined) return opts.signed!.deliver(request, reply, inputs, source);
       const envelopes: Envelope[] = inputs.map((input) => toEnvelope(input, { source }));
       await publishAll(opts.publisher, envelopes);
       for (const e of envelopes) request.log.info({ eventId: e.id, type: e.type }, 'event accepted');
@@ -58,7 +73,7 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
   );
 };
 
-async function publishAll(publisher: EventPublisher, envelopes: Envelope[]): Promise<void> {
+export async function publishAll(publisher: EventPublisher, envelopes: Envelope[]): Promise<void> {
   if (envelopes.length === 1) return publisher.publish(envelopes[0]!);
   // Wait for every publish to settle, so a 503 is never sent while some are still in flight.
   const results = await Promise.allSettled(envelopes.map((e) => publisher.publish(e)));
