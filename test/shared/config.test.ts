@@ -102,3 +102,12 @@ describe('config', () => {
     expect(errorOf(() => loadConfig({ file: yamlFile('server: [unclosed'), env: {} }))).toMatch(/not valid YAML/);
   });
 });
+
+describe('config.example.yaml', () => {
+  it('loads as it is shipped', () => {
+    const file = new URL('../../config.example.yaml', import.meta.url).pathname;
+    const config = loadConfig({ file, env: { BELLHOP_APP_TOKEN: 'example-token-0123456789' } });
+    expect(config.server.tokens[0]).toEqual({ name: 'app', token: 'example-token-0123456789' });
+    expect(config.device.bell.strikes['subscription.upgraded']).toBe(2);
+  });
+});
