@@ -22,7 +22,8 @@ export function grantsFor(principal: Principal, topics: Topics): Grants {
     case 'server':
       return {
         publish: [`${p}/events/#`, `${p}/devices/+/ding`],
-        subscribe: [`${p}/devices/+/+`, `${p}/events/#`],
+        // slack/delivered: the status page traces where each event went.
+        subscribe: [`${p}/devices/+/+`, `${p}/events/#`, `${p}/slack/delivered`],
       };
     case 'slack':
       return {
@@ -32,7 +33,13 @@ export function grantsFor(principal: Principal, topics: Topics): Grants {
     case 'device': {
       const id = principal.deviceId ?? principal.username;
       return {
-        publish: [`${p}/devices/${id}/status`, `${p}/devices/${id}/rang`, `${p}/devices/${id}/state`],
+        publish: [
+          `${p}/devices/${id}/status`,
+          `${p}/devices/${id}/rang`,
+          `${p}/devices/${id}/state`,
+          // Home Assistant discovery (device.homeAssistant), under its default prefix only.
+          `homeassistant/+/bellhop_${id}/+/config`,
+        ],
         subscribe: [`${p}/events/#`, `${p}/devices/${id}/+`, `${p}/devices/${BROADCAST_DEVICE}/+`],
       };
     }

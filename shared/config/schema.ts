@@ -6,12 +6,18 @@ import { BrokerSection } from './sections/broker.js';
 import { ServerSection } from './sections/server.js';
 import { DeviceSection } from './sections/device.js';
 import { MqttSection } from './sections/mqtt.js';
+import { SlackSection } from './sections/slack.js';
+import { SourcesSection } from './sections/sources.js';
+import { StatusSection } from './sections/status.js';
 
 export { EVENT_TYPE_PATTERN, type MqttCredentialsConfig } from './sections/common.js';
 export type { BrokerConfig, BrokerUserConfig } from './sections/broker.js';
 export type { ServerConfig } from './sections/server.js';
 export type { DeviceConfig, BellConfig } from './sections/device.js';
 export type { MqttConfig } from './sections/mqtt.js';
+export type { SlackConfig, RouteConfig, MessageTemplateConfig } from './sections/slack.js';
+export type { SourcesConfig } from './sections/sources.js';
+export type { StatusConfig } from './sections/status.js';
 
 export const ConfigSchema = Type.Object(
   {
@@ -29,6 +35,9 @@ export const ConfigSchema = Type.Object(
     broker: BrokerSection,
     server: ServerSection,
     device: DeviceSection,
+    slack: SlackSection,
+    sources: SourcesSection,
+    status: StatusSection,
   },
   { additionalProperties: false, default: {} },
 );
