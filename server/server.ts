@@ -79,6 +79,7 @@ export class ServerPart implements Part {
       logger: this.#log,
       readiness: this.#readiness,
       plugins: this.#opts.plugins ?? [],
+      sources: { config: config.sources, dataDir: config.dataDir },
     });
     await this.#app.listen({ port: config.server.port, host: config.server.host });
     this.#log.info({ url: this.url }, 'HTTP server listening');

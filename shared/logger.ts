@@ -18,6 +18,12 @@ export const REDACT_PATHS = [
   'req.headers["x-gitlab-token"]',
   'req.headers["stripe-signature"]',
   'req.headers["x-hub-signature-256"]',
+  'req.headers["x-airbrake-token"]',
+  'req.headers["x-angie-webhooksecret"]',
+  'req.headers["x-bellhop-token"]',
+  'req.query.token',
+  'req.query.key',
+  'config.sources',
   'config.server.tokens',
   'config.broker.users',
 ];

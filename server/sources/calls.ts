@@ -1,0 +1,114 @@
+// /v1/sources/calls: a generic phone call endpoint for PBX webhooks (VoipCenter and the
+// like). PBXs send what their URL templates allow: JSON, a form, or only a query string,
+// by POST or GET; so fields are read from all three, under their common names.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { SourcesConfig } from '../../shared/config/schema.js';
+import type { EventInput } from '../../shared/envelope.js';
+import { HttpError } from '../errors.js';
+import { compact, deliver, redactQuerySecrets, ignore, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
+import { tokenOf } from './coder.js';
+import { checkToken } from './signatures.js';
+import { obj, str } from './values.js';
+
+export type CallsConfig = SourcesConfig['calls'];
+
+/** Field -> the names PBXs commonly use for it, first match wins. */
+export const CALL_FIELDS = {
+  direction: ['direction', 'dir', 'call_direction'],
+  number: ['number', 'caller', 'callerid', 'caller_id', 'caller_id_number', 'ani', 'from'],
+  name: ['name', 'callername', 'caller_name', 'caller_id_name'],
+  line: ['line', 'did', 'inboundNumber', 'destination', 'destination_number', 'dnis', 'to'],
+  callId: ['callId', 'callid', 'call_id', 'uuid'],
+  event: ['event', 'status', 'state'],
+  agent: ['agent', 'extension', 'agent_name'],
+} as const;
+
+const DIRECTIONS = new Map([
+  ['incoming', 'call.incoming'],
+  ['inbound', 'call.incoming'],
+  ['in', 'call.incoming'],
+  ['outgoing', 'call.outgoing'],
+  ['outbound', 'call.outgoing'],
+  ['out', 'call.outgoing'],
+]);
+
+export function callsRoutes(ctx: SourceContext, config: CallsConfig): FastifyPluginAsync {
+  return async (app) => {
+    useRawBody(app);
+    redactQuerySecrets(app, ['token']);
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const fields = readFields(request);
+      const mapped = mapCall(fields, config);
+      const callId = pick(fields, 'callId');
+      const key = callId && 'event' in mapped ? `${mapped.event.type}:${callId}` : undefined;
+      return deliver(ctx, request, reply, mapped, { source: 'calls', deliveryKey: key });
+    };
+    const onRequest = async (request: FastifyRequest) => unauthorized(checkToken(tokenOf(request, 'x-bellhop-token'), config.tokens, 'token (?token=, Authorization: Bearer or X-Bellhop-Token)'));
+    app.post('/v1/sources/calls', { onRequest }, handler);
+    app.get('/v1/sources/calls', { onRequest }, handler);
+  };
+}
+
+type Fields = Record<string, unknown>;
+
+/** Query string, then the body (JSON or form) over it; the token is never kept. */
+export function readFields(request: FastifyRequest): Fields {
+  const fields: Fields = { ...(obj(request.query) ?? {}) };
+  const body = rawBody(request);
+  if (body.length > 0) {
+    const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type === 'application/x-www-form-urlencoded') {
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) fields[k] = v;
+    } else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new HttpError(400, 'bad_json', 'body is not valid JSON (or send a form, or only a query string)');
+      }
+      const o = obj(parsed);
+      if (!o) throw new HttpError(400, 'invalid_payload', 'body must be a JSON object of call fields');
+      Object.assign(fields, o);
+    }
+  }
+  delete fields.token;
+  return fields;
+}
+
+function pick(fields: Fields, field: keyof typeof CALL_FIELDS): string | undefined {
+  for (const name of CALL_FIELDS[field]) {
+    if (!Object.hasOwn(fields, name)) continue;
+    const v = fields[name];
+    if (v !== null && typeof v === 'object') throw new HttpError(400, 'invalid_payload', `${name}: expected a string or a number`);
+    const s = str(v, 200);
+    if (s !== undefined) return s.trim();
+  }
+  return undefined;
+}
+
+export function mapCall(fields: Fields, config: Pick<CallsConfig, 'events' | 'project'>): Mapped {
+  const event = pick(fields, 'event');
+  if (event !== undefined && !config.events.includes(event)) return ignore(`call event "${event}" is not in sources.calls.events`);
+  const direction = (pick(fields, 'direction') ?? 'incoming').toLowerCase();
+  const type = DIRECTIONS.get(direction);
+  if (!type) throw new HttpError(400, 'invalid_payload', `direction: expected incoming or outgoing, got "${direction}"`);
+  const number = pick(fields, 'number');
+  if (!number) throw new HttpError(400, 'invalid_payload', `number: required (the other party's number, or "anonymous"); also read from ${CALL_FIELDS.number.slice(1).join(', ')}`);
+  const name = pick(fields, 'name');
+  const input: EventInput = {
+    type,
+    severity: 'info',
+    subject: number,
+    data: compact({
+      direction: type === 'call.incoming' ? 'incoming' : 'outgoing',
+      number,
+      name,
+      line: pick(fields, 'line'),
+      callId: pick(fields, 'callId'),
+      event,
+      agent: pick(fields, 'agent'),
+    }),
+  };
+  if (config.project) input.project = config.project;
+  return { event: input };
+}

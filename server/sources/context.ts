@@ -1,0 +1,154 @@
+// What every source route shares: reading a raw body as checked JSON, and the three
+// ways a delivery ends (accepted once the broker holds it, duplicate, ignored).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { toEnvelope, type Envelope, type EventInput } from '../../shared/envelope.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import { HttpError } from '../errors.js';
+import type { EventPublisher } from '../publisher.js';
+import type { DeliveryLog } from './deliveries.js';
+import type { Verdict } from './signatures.js';
+
+export interface SourceContext {
+  publisher: EventPublisher;
+  deliveries: DeliveryLog;
+  clock: Pick<Clock, 'now'>;
+  logger: Logger;
+}
+
+/** A provider payload mapped to one event, or the reason bellhop leaves it alone. */
+export type Mapped = { event: EventInput } | { ignored: string };
+
+export function ignore(reason: string): Mapped {
+  return { ignored: reason };
+}
+
+/** Makes the plugin's routes receive the body as a Buffer, whatever its content type. */
+export function useRawBody(app: FastifyInstance, bodyLimit?: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', ...(bodyLimit ? { bodyLimit } : {}) }, (_request, body, done) => done(null, body));
+}
+
+/**
+ * Senders that cannot set headers put their secret in the URL (?token=, ?key=). The query
+ * is parsed by the time onRequest runs, so the secret is blanked out of request.url,
+ * which the error handler logs.
+ */
+export function redactQuerySecrets(app: FastifyInstance, names: readonly string[]): void {
+  const pattern = new RegExp(`([?&](?:${names.join('|')})=)[^&#]*`, 'g');
+  app.addHook('onRequest', (request, _reply, done) => {
+    const url = request.raw.url;
+    if (url !== undefined && url.includes('?')) request.raw.url = url.replace(pattern, '$1[redacted]');
+    done();
+  });
+}
+
+export function rawBody(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+}
+
+export function unauthorized(verdict: Verdict): void {
+  if (!verdict.ok) throw new HttpError(401, 'unauthorized', verdict.reason);
+}
+
+/** A compiled payload schema: parse(raw) gives the checked value or throws 400. */
+export class PayloadSchema<T extends TSchema> {
+  #check: TypeCheck<T>;
+
+  constructor(
+    schema: T,
+    readonly what: string,
+  ) {
+    this.#check = TypeCompiler.Compile(schema);
+  }
+
+  parse(raw: Buffer | string): Static<T> {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.toString());
+    } catch {
+      throw new HttpError(400, 'bad_json', `body is not valid JSON (expected ${this.what})`);
+    }
+    return this.check(value);
+  }
+
+  check(value: unknown): Static<T> {
+    if (this.#check.Check(value)) return value;
+    const first = this.#check.Errors(value).First();
+    const where = first?.path || '/';
+    throw new HttpError(400, 'invalid_payload', `not ${this.what}: ${where} ${first?.message ?? 'is invalid'}`);
+  }
+}
+
+export interface AcceptOptions {
+  /** Default event source, e.g. "github". */
+  source: string;
+  /** The provider's delivery id; a redelivery within the TTL is not published again. */
+  deliveryKey?: string | undefined;
+  /** Status of a first delivery (default 202). */
+  status?: number;
+  /** The body of an accepted delivery, for providers that expect their own shape. */
+  answer?: (id: string) => Record<string, unknown>;
+}
+
+/** Publishes the mapped event once the broker acknowledges it, or answers why not. */
+export async function deliver(
+  ctx: SourceContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  mapped: Mapped,
+  opts: AcceptOptions,
+): Promise<FastifyReply> {
+  if ('ignored' in mapped) {
+    request.log.debug({ source: opts.source, reason: mapped.ignored }, 'webhook ignored');
+    return reply.code(200).send({ status: 'ignored', reason: mapped.ignored });
+  }
+  const envelope = toEnvelope(mapped.event, { source: opts.source, now: () => new Date(ctx.clock.now()) });
+  const publish = async (): Promise<string[]> => {
+    await ctx.publisher.publish(envelope);
+    return [envelope.id];
+  };
+  const accepted = () => {
+    logAccepted(request, envelope);
+    return reply.code(opts.status ?? 202).send(opts.answer ? opts.answer(envelope.id) : { status: 'accepted', id: envelope.id });
+  };
+  if (opts.deliveryKey === undefined) {
+    await publish();
+    return accepted();
+  }
+  const outcome = await ctx.deliveries.once(`${opts.source}:${opts.deliveryKey}`, publish);
+  if (outcome.duplicate) {
+    request.log.info({ source: opts.source, deliveryId: opts.deliveryKey, eventId: outcome.ids[0] }, 'redelivery not published again');
+    return reply.code(200).send({ status: 'duplicate', id: outcome.ids[0] });
+  }
+  return accepted();
+}
+
+function logAccepted(request: FastifyRequest, envelope: Envelope): void {
+  request.log.info({ eventId: envelope.id, type: envelope.type, source: envelope.source }, 'event accepted');
+}
+
+/** First non-empty header value. */
+export function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s === '' ? undefined : s;
+}
+
+/** A `{label, url}` list the Slack sink turns into buttons; drops entries without a URL. */
+export function links(...items: Array<[string, string | null | undefined]>): Array<{ label: string; url: string }> {
+  return items.filter((i): i is [string, string] => typeof i[1] === 'string' && i[1] !== '').map(([label, url]) => ({ label, url }));
+}
+
+/** Seconds since the epoch (as providers send) to an ISO time, when plausible. */
+export function isoFromSeconds(seconds: number | undefined): string | undefined {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  return new Date(seconds * 1000).toISOString();
+}
+
+/** Drops undefined values so data stays small and JSON-clean. */
+export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+}
