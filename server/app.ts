@@ -7,6 +7,8 @@ import { makeTypeFilter } from '../shared/event-types.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoutes, publishAll } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import type { Metrics } from '../shared/metrics.js';
 import type { EventPublisher } from './publisher.js';
 import type { ApiToken } from './auth.js';
 import { openSources } from './sources/index.js';
@@ -19,6 +21,8 @@ export interface AppOptions {
   readiness: Record<string, () => boolean>;
   /** Further route groups (webhook sources, status page) registered after the core ones. */
   plugins?: ReadonlyArray<FastifyPluginAsync>;
+  /** Serves GET /metrics and counts refusals when given. */
+  metrics?: Metrics;
   /** Webhook sources and Standard Webhooks signing on /v1/events; their dedup log lives in dataDir. */
   sources?: { config: SourcesConfig; dataDir: string };
 }
@@ -31,11 +35,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.config.bodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
-  installErrorHandler(app, opts.config.retryAfterSeconds);
+  installErrorHandler(app, opts.config.retryAfterSeconds, opts.metrics);
   const publisher = opts.publisher;
   const sources = opts.sources && (await openSources({ ...opts.sources, publisher, logger: opts.logger, publishAll: (e) => publishAll(publisher, e) }));
   if (sources) app.addHook('onClose', () => sources.close());
   await app.register(healthRoutes, { checks: opts.readiness });
+  if (opts.metrics) await app.register(metricsRoutes, { metrics: opts.metrics });
   await app.register(eventsRoutes, {
     tokens: opts.tokens,
     publisher: opts.publisher,

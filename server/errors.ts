@@ -1,6 +1,7 @@
 // One error shape for every route: {error: code, message}, with the right status.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BrokerUnavailableError } from './publisher.js';
+import type { Metrics } from '../shared/metrics.js';
 
 export class HttpError extends Error {
   constructor(
@@ -26,7 +27,17 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request'],
 };
 
-export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: number): void {
+export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: number, metrics?: Metrics): void {
+  if (metrics) {
+    // Counted where every refusal passes: the JSON body's error code is the reason.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (reply.statusCode >= 400 && typeof payload === 'string') {
+        const reason = /"error":"([a-z_]+)"/.exec(payload)?.[1] ?? String(reply.statusCode);
+        metrics.eventsRejected.inc({ route: request.routeOptions.url ?? 'unknown', reason });
+      }
+      done(null, payload);
+    });
+  }
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
     if (!(error instanceof BrokerUnavailableError)) {
       request.log.info({ method: request.method, url: request.url, err: error.message }, 'request refused');

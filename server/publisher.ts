@@ -3,6 +3,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Envelope } from '../shared/envelope.js';
 import type { Topics } from '../shared/topics.js';
+import type { Metrics } from '../shared/metrics.js';
 
 export class BrokerUnavailableError extends Error {
   constructor(message: string) {
@@ -29,18 +30,26 @@ export class EventPublisher {
   #inFlight = new Set<InFlight>();
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(client: MqttClient, topics: Topics, timeoutMs: number) {
+  #metrics: Metrics | undefined;
+
+  constructor(client: MqttClient, topics: Topics, timeoutMs: number, metrics?: Metrics) {
     this.#client = client;
     this.#topics = topics;
     this.#timeoutMs = timeoutMs;
+    this.#metrics = metrics;
   }
 
   get connected(): boolean {
     return this.#client.connected;
   }
 
-  publish(envelope: Envelope): Promise<void> {
-    return this.publishRaw(this.#topics.event(envelope.type), JSON.stringify(envelope));
+  async publish(envelope: Envelope): Promise<void> {
+    const started = this.#metrics ? performance.now() : 0;
+    await this.publishRaw(this.#topics.event(envelope.type), JSON.stringify(envelope));
+    if (this.#metrics) {
+      this.#metrics.publishAckSeconds.observe((performance.now() - started) / 1000);
+      this.#metrics.eventsAccepted.inc({ source: this.#metrics.sourceLabel(envelope.source) });
+    }
   }
 
   publishRaw(topic: string, payload: string): Promise<void> {

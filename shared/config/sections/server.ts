@@ -26,6 +26,7 @@ export const ServerSection = Type.Object(
       default: [],
       description: 'Event types accepted beyond the built-in catalogue (globs allowed, e.g. "deploy.*"); anything else is refused as unknown.',
     }),
+    metrics: Type.Boolean({ default: true, description: 'Serve GET /metrics (Prometheus text format: counts only, no secrets).' }),
     mqtt: MqttCredentials,
   },
   { additionalProperties: false, default: {} },

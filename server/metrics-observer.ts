@@ -1,0 +1,59 @@
+// Turns what the bells and the Slack sink report over MQTT into metrics, so the
+// server's /metrics covers parts that run in other processes (or on a Pi).
+import type { MqttClient } from 'mqtt';
+import type { Metrics } from '../shared/metrics.js';
+import type { Topics } from '../shared/topics.js';
+import { DEVICE_ONLINE, DeliveryReport, parseRang } from '../shared/messages.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+const checkDelivery = TypeCompiler.Compile(DeliveryReport);
+
+export class MetricsObserver {
+  #client: MqttClient;
+  #topics: Topics;
+  #metrics: Metrics;
+  #online = new Set<string>();
+  #filters: string[];
+  #onMessage = (topic: string, payload: Buffer) => this.#observe(topic, payload);
+
+  constructor(client: MqttClient, topics: Topics, metrics: Metrics) {
+    this.#client = client;
+    this.#topics = topics;
+    this.#metrics = metrics;
+    this.#filters = [topics.anyDevice('status'), topics.anyDevice('rang'), topics.slackDelivered()];
+  }
+
+  start(): void {
+    this.#client.on('message', this.#onMessage);
+    // Resubscribed on every reconnect by mqtt.js (clean session).
+    this.#client.subscribe(this.#filters, { qos: 1 });
+  }
+
+  stop(): void {
+    this.#client.off('message', this.#onMessage);
+  }
+
+  #observe(topic: string, payload: Buffer): void {
+    if (topic === this.#topics.slackDelivered()) {
+      try {
+        const report: unknown = JSON.parse(payload.toString());
+        if (checkDelivery.Check(report)) this.#metrics.slackDeliveries.inc({ status: report.status });
+      } catch {
+        // Not ours to judge; the status page logs malformed reports.
+      }
+      return;
+    }
+    const route = this.#topics.parse(topic);
+    if (route?.kind !== 'device') return;
+    if (route.channel === 'status') {
+      if (payload.toString() === DEVICE_ONLINE) this.#online.add(route.deviceId);
+      else this.#online.delete(route.deviceId);
+      this.#metrics.bellsOnline.set(this.#online.size);
+    } else if (route.channel === 'rang') {
+      const rang = parseRang(payload);
+      if (!rang) return;
+      if (rang.strikes > 0) this.#metrics.strikes.inc({ device: rang.deviceId }, rang.strikes);
+      if (rang.suppressed) this.#metrics.suppressed.inc({ device: rang.deviceId, reason: rang.suppressed });
+    }
+  }
+}
