@@ -1,7 +1,8 @@
 // The bell controller turns ring requests into pin pulses and owns every safety
 // rule: a hard cap on pulse length, a minimum gap, a strikes-per-minute cap
-// (excess coalesced into one later strike), and no ringing for stale events.
-// Drivers below it only write 0 or 1.
+// (excess coalesced into one later strike), no ringing for stale events, and a
+// time-to-live for commands. Drivers below it only write 0 or 1; callers may ask
+// for a pattern's pulse and gap, but never get past the caps.
 import type { BellConfig } from '../shared/config/schema.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -18,6 +19,12 @@ export interface RingRequest {
   /** When the event happened (ISO); stale events are not rung. */
   time: string;
   strikes: number;
+  /** The pattern's pulse; capped by maxPulseMs and ABSOLUTE_MAX_PULSE_MS. */
+  pulseMs?: number;
+  /** The pattern's gap; never below minGapMs. */
+  gapMs?: number;
+  /** Commands (dings) older than this when asked are refused as expired. */
+  ttlMs?: number;
 }
 
 export interface RingOutcome {
@@ -52,16 +59,20 @@ export class BellController {
   }
 
   get pulseMs(): number {
-    return Math.min(this.#rules.pulseMs, this.#rules.maxPulseMs, ABSOLUTE_MAX_PULSE_MS);
+    return this.#pulseFor(this.#rules.pulseMs);
   }
 
   get gapMs(): number {
-    return Math.max(this.#rules.gapMs, this.#rules.minGapMs);
+    return this.#gapFor(this.#rules.gapMs);
   }
 
   /** Queues a ring; resolves once it has been struck (or refused). */
   ring(request: RingRequest): Promise<RingOutcome> {
     const ageMs = this.#clock.now() - Date.parse(request.time);
+    if (request.ttlMs !== undefined && !(ageMs <= request.ttlMs)) {
+      this.#log.info({ eventId: request.eventId, ageMs, ttlMs: request.ttlMs }, 'command expired before it arrived (or the clocks disagree)');
+      return Promise.resolve({ eventId: request.eventId, strikes: 0, suppressed: 'expired' });
+    }
     if (!(ageMs <= this.#rules.maxEventAgeSeconds * 1000)) {
       this.#log.info({ eventId: request.eventId, ageMs }, 'event too old to ring');
       return Promise.resolve({ eventId: request.eventId, strikes: 0, suppressed: 'too-old' });
@@ -93,8 +104,20 @@ export class BellController {
     }
   }
 
+  #pulseFor(asked: number): number {
+    const ms = Math.min(asked, this.#rules.maxPulseMs, ABSOLUTE_MAX_PULSE_MS);
+    return Number.isFinite(ms) && ms > 0 ? ms : Math.min(this.#rules.maxPulseMs, ABSOLUTE_MAX_PULSE_MS);
+  }
+
+  #gapFor(asked: number): number {
+    const ms = Math.max(asked, this.#rules.minGapMs);
+    return Number.isFinite(ms) ? ms : this.#rules.minGapMs;
+  }
+
   async #run(request: RingRequest): Promise<RingOutcome> {
     const wanted = Math.max(1, Math.min(request.strikes, 10));
+    const pulseMs = this.#pulseFor(request.pulseMs ?? this.#rules.pulseMs);
+    const gapMs = this.#gapFor(request.gapMs ?? this.#rules.gapMs);
     let struck = 0;
     for (; struck < wanted; struck++) {
       if (this.#stopped) return { eventId: request.eventId, strikes: struck, suppressed: 'stopped' };
@@ -102,7 +125,7 @@ export class BellController {
         this.#coalesce();
         return { eventId: request.eventId, strikes: struck, suppressed: 'rate-cap' };
       }
-      await this.#strike();
+      await this.#strike(pulseMs, gapMs);
     }
     return { eventId: request.eventId, strikes: struck };
   }
@@ -125,18 +148,18 @@ export class BellController {
       this.#coalesced = 0;
       if (this.#stopped) return;
       this.#log.info({ coalesced: count }, 'one strike for the coalesced events');
-      this.#tail = this.#tail.then(() => (this.#hasCapacity() && !this.#stopped ? this.#strike() : undefined)).catch(() => undefined);
+      this.#tail = this.#tail.then(() => (this.#hasCapacity() && !this.#stopped ? this.#strike(this.pulseMs, this.gapMs) : undefined)).catch(() => undefined);
     }, waitMs);
   }
 
-  async #strike(): Promise<void> {
-    const wait = this.#lastLowAt + this.gapMs - this.#clock.now();
+  async #strike(pulseMs: number, gapMs: number): Promise<void> {
+    const wait = this.#lastLowAt + gapMs - this.#clock.now();
     if (wait > 0) await this.#sleep(wait);
     if (this.#stopped) return;
     this.#strikeTimes.push(this.#clock.now());
     try {
       this.#driver.write(1);
-      await this.#sleep(this.pulseMs);
+      await this.#sleep(pulseMs);
     } finally {
       this.#driver.write(0);
       this.#lastLowAt = this.#clock.now();

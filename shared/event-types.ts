@@ -11,6 +11,7 @@ export const EVENT_TYPES: Readonly<Record<string, string>> = {
   'subscription.downgraded': 'A subscription moved to a lower plan.',
   'subscription.canceled': 'A subscription was canceled.',
   'customer.created': 'A billing customer was created.',
+  'deal.won': 'A sales deal was won.',
   'trial.ending': 'A trial ends soon.',
   'error.raised': 'An application error was reported.',
   'deploy.started': 'A deploy started.',

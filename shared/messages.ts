@@ -6,7 +6,7 @@ export const DEVICE_ONLINE = 'online';
 export const DEVICE_OFFLINE = 'offline';
 
 /** Why a bell did not strike (or struck less) for an event. */
-export const SUPPRESS_REASONS = ['too-old', 'rate-cap', 'duplicate', 'stopped'] as const;
+export const SUPPRESS_REASONS = ['too-old', 'rate-cap', 'duplicate', 'stopped', 'expired', 'muted', 'quiet', 'caught-up'] as const;
 export type SuppressReason = (typeof SUPPRESS_REASONS)[number];
 
 export const RangReport = Type.Object({
