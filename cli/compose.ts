@@ -26,6 +26,7 @@ export async function buildAgent(
   const driver = await createGpioDriver(config.device.gpio, {
     print,
     warn: (message) => logger.warn({ part: 'agent' }, message),
+    info: (message) => logger.info({ part: 'agent' }, message),
   });
   return { agent: new AgentPart({ config, driver, logger }), driver };
 }

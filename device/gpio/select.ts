@@ -5,10 +5,13 @@ import type { GpioDriver } from './driver.js';
 import { MockGpioDriver } from './mock.js';
 import { SimGpioDriver } from './sim.js';
 import { OnoffGpioDriver, sysfsGpioPresent } from './onoff.js';
+import { describeChip, resolvePin } from './chips.js';
 
 export interface DriverSelection {
   print?: (line: string) => void;
   warn?: (message: string) => void;
+  /** Told which sysfs number the BCM pin became, and on which chip. */
+  info?: (message: string) => void;
 }
 
 export async function createGpioDriver(gpio: DeviceConfig['gpio'], opts: DriverSelection = {}): Promise<GpioDriver> {
@@ -18,15 +21,26 @@ export async function createGpioDriver(gpio: DeviceConfig['gpio'], opts: DriverS
     case 'sim':
       return new SimGpioDriver(gpio.pin, opts.print);
     case 'onoff':
-      return OnoffGpioDriver.open(gpio.pin);
+      return openOnoff(gpio, opts);
     case 'auto':
       if (sysfsGpioPresent()) {
         try {
-          return await OnoffGpioDriver.open(gpio.pin);
+          return await openOnoff(gpio, opts);
         } catch (err) {
           opts.warn?.(`no usable GPIO pin (${(err as Error).message}); using the simulated bell`);
         }
       }
       return new SimGpioDriver(gpio.pin, opts.print);
   }
+}
+
+async function openOnoff(gpio: DeviceConfig['gpio'], opts: DriverSelection): Promise<OnoffGpioDriver> {
+  const pin = resolvePin(gpio);
+  const driver = await OnoffGpioDriver.open(pin, { activeLow: gpio.activeLow });
+  opts.info?.(
+    pin.chip
+      ? `BCM pin ${pin.bcmPin} is sysfs GPIO ${pin.sysfsNumber} on ${describeChip(pin.chip)}${gpio.activeLow ? ', active low' : ''}`
+      : `sysfs GPIO ${pin.sysfsNumber} (device.gpio.sysfsNumber)${gpio.activeLow ? ', active low' : ''}`,
+  );
+  return driver;
 }
