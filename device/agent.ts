@@ -1,6 +1,8 @@
 // The Pi agent: a persistent MQTT session that turns events and ding commands into
-// bell strikes, reports each as `rang`, and keeps its retained online/offline status.
+// bell strikes, reports each as `rang`, keeps its retained online/offline status
+// and state heartbeat, and obeys mute, quiet hours and the catch-up policy.
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import type { Config } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
@@ -8,10 +10,24 @@ import type { Part } from '../shared/part.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics, BROADCAST_DEVICE } from '../shared/topics.js';
 import { parseEnvelope, EnvelopeError, type Envelope } from '../shared/envelope.js';
-import { DEVICE_OFFLINE, DEVICE_ONLINE, type RangReport } from '../shared/messages.js';
+import {
+  DEVICE_OFFLINE,
+  DEVICE_ONLINE,
+  parseMute,
+  type DeviceState,
+  type RangReport,
+  type SuppressReason,
+} from '../shared/messages.js';
 import { connectMqtt, mqttSettings, type MqttClient } from '../shared/mqtt.js';
-import { BellController } from './bell.js';
+import { BellController, type RingOutcome, type RingRequest } from './bell.js';
 import { RecentIds } from './dedup.js';
+import { QuietHours } from './quiet-hours.js';
+import { MuteTracker } from './mute.js';
+import { CatchUp } from './catch-up.js';
+import { patternFor } from './patterns.js';
+import { ReconnectBackoff } from './backoff.js';
+import { discoveryMessages } from './home-assistant.js';
+import { packageVersion } from './version.js';
 import type { GpioDriver } from './gpio/driver.js';
 
 export interface AgentOptions {
@@ -24,21 +40,32 @@ export interface AgentOptions {
 export interface AgentEvents {
   rang: [RangReport, Envelope];
   subscribed: [];
+  state: [DeviceState];
 }
 
 export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   readonly name = 'agent';
   #opts: AgentOptions;
+  #clock: Clock;
   #log: Logger;
   #topics: Topics;
   #bell: BellController | undefined;
   #mqtt: MqttClient | undefined;
+  #backoff: ReconnectBackoff | undefined;
+  #quiet: QuietHours | undefined;
+  #mute: MuteTracker | undefined;
+  #catchUp: CatchUp | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
   #seen = new RecentIds(1000);
+  #startedAt = 0;
+  #lastRing: DeviceState['lastRing'];
+  #version = packageVersion();
   #onExit = () => this.#bell?.emergencyLow();
 
   constructor(opts: AgentOptions) {
     super();
     this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
     this.#log = opts.logger.child({ part: 'agent', deviceId: opts.config.device.id });
     this.#topics = new Topics(opts.config.mqtt.topicPrefix);
   }
@@ -56,12 +83,33 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     this.#bell?.emergencyLow();
   }
 
+  /** What the retained heartbeat says right now. */
+  state(): DeviceState {
+    const now = this.#clock.now();
+    const state: DeviceState = {
+      deviceId: this.deviceId,
+      version: this.#version,
+      uptimeSeconds: Math.round((now - this.#startedAt) / 1000),
+      muted: this.#mute?.isMuted(now) ?? false,
+      quiet: this.#quiet?.isQuiet(now) ?? false,
+      at: new Date(now).toISOString(),
+    };
+    if (this.#lastRing) state.lastRing = this.#lastRing;
+    return state;
+  }
+
   async start(): Promise<void> {
     const { config, driver } = this.#opts;
     const device = config.device;
-    this.#bell = new BellController(driver, device.bell, this.#opts.clock ?? systemClock, this.#log);
+    // Built first: a bad time zone must fail the start, not the first quiet night.
+    this.#quiet = new QuietHours(device.quietHours);
+    this.#bell = new BellController(driver, device.bell, this.#clock, this.#log);
     this.#bell.emergencyLow();
     process.on('exit', this.#onExit);
+    this.#mute = new MuteTracker(join(config.dataDir, `mute-${device.id}.json`), this.#log);
+    this.#mute.load();
+    this.#catchUp = new CatchUp(device.catchUp, this.#clock);
+    this.#startedAt = this.#clock.now();
 
     const status = this.#topics.device(device.id, 'status');
     const client = connectMqtt(mqttSettings(config, device.mqtt), {
@@ -70,6 +118,8 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       will: { topic: status, payload: Buffer.from(DEVICE_OFFLINE), qos: 1, retain: true },
     });
     this.#mqtt = client;
+    this.#backoff = new ReconnectBackoff(client, { baseMs: config.mqtt.reconnectMs, maxMs: device.reconnectMaxMs });
+    this.#backoff.start();
     // Ack each message only after the bell has dealt with it, so a crash mid-ring
     // leaves the event with the broker for redelivery.
     client.handleMessage = (packet, done) => {
@@ -81,25 +131,36 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       ...device.events.map((t) => this.#topics.event(t)),
       this.#topics.device(device.id, 'ding'),
       this.#topics.device(BROADCAST_DEVICE, 'ding'),
+      this.#topics.device(device.id, 'mute'),
+      this.#topics.device(BROADCAST_DEVICE, 'mute'),
     ];
     client.on('connect', (connack) => {
       this.#log.info({ sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
       client.publish(status, DEVICE_ONLINE, { qos: 1, retain: true });
+      if (device.homeAssistant.enabled) {
+        for (const m of discoveryMessages(config, this.#version)) client.publish(m.topic, m.payload, { qos: 1, retain: true });
+      }
       client.subscribe(
         Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])),
         (err, granted) => {
           if (err) return this.#log.error({ err: err.message }, 'subscribe failed');
           const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
           if (refused.length > 0) this.#log.error({ refused }, 'broker refused subscriptions (ACL?)');
+          this.#publishState();
           this.emit('subscribed');
         },
       );
     });
-    client.on('offline', () => this.#log.warn('MQTT broker unreachable; retrying'));
+    client.on('offline', () => this.#log.warn({ retryInMs: client.options.reconnectPeriod }, 'MQTT broker unreachable; retrying'));
     client.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));
+    this.#scheduleHeartbeat();
   }
 
   async stop(): Promise<void> {
+    if (this.#heartbeat) this.#clock.clearTimeout(this.#heartbeat);
+    this.#heartbeat = undefined;
+    this.#backoff?.stop();
+    this.#backoff = undefined;
     this.#bell?.stop();
     const client = this.#mqtt;
     this.#mqtt = undefined;
@@ -115,9 +176,26 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     process.off('exit', this.#onExit);
   }
 
+  #scheduleHeartbeat(): void {
+    this.#heartbeat = this.#clock.setTimeout(() => {
+      this.#publishState();
+      this.#scheduleHeartbeat();
+    }, this.#opts.config.device.heartbeatSeconds * 1000);
+  }
+
+  #publishState(): void {
+    const client = this.#mqtt;
+    // While offline a heartbeat would only queue up stale states; the next one will do.
+    if (!client?.connected) return;
+    const state = this.state();
+    client.publish(this.#topics.device(this.deviceId, 'state'), JSON.stringify(state), { qos: 1, retain: true });
+    this.emit('state', state);
+  }
+
   async #handle(packet: IPublishPacket): Promise<void> {
     const route = this.#topics.parse(packet.topic);
     if (!route) return;
+    if (route.kind === 'device' && route.channel === 'mute') return this.#handleMute(packet, route.deviceId);
     const isDing = route.kind === 'device' && route.channel === 'ding';
     if (route.kind === 'event' && !this.#opts.config.device.events.includes(route.type)) return;
     if (!isDing && route.kind !== 'event') return;
@@ -130,18 +208,54 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     }
     const log = this.#log.child({ eventId: envelope.id });
     if (!this.#seen.add(envelope.id)) return void log.debug('duplicate delivery; already handled');
-    const strikes = this.#opts.config.device.bell.strikes[envelope.type] ?? 1;
-    const outcome = await this.#bell!.ring({ eventId: envelope.id, type: envelope.type, time: envelope.time, strikes });
-    const report: RangReport = {
-      eventId: envelope.id,
-      deviceId: this.deviceId,
-      type: envelope.type,
-      strikes: outcome.strikes,
-      at: new Date().toISOString(),
-    };
+    const decision = this.#decide(envelope, isDing, packet.retain, log);
+    const outcome: RingOutcome =
+      'suppressed' in decision ? { eventId: envelope.id, strikes: 0, suppressed: decision.suppressed } : await this.#bell!.ring(decision.request);
+    const at = new Date(this.#clock.now()).toISOString();
+    const report: RangReport = { eventId: envelope.id, deviceId: this.deviceId, type: envelope.type, strikes: outcome.strikes, at };
     if (outcome.suppressed) report.suppressed = outcome.suppressed;
     log.info({ strikes: report.strikes, suppressed: report.suppressed, type: envelope.type }, 'bell handled event');
     this.#mqtt?.publish(this.#topics.device(this.deviceId, 'rang'), JSON.stringify(report), { qos: 1 });
+    if (outcome.strikes > 0) {
+      this.#lastRing = { eventId: envelope.id, at };
+      this.#publishState();
+    }
     this.emit('rang', report, envelope);
+  }
+
+  /** Mute, quiet hours and catch-up; the controller then applies the safety rules. */
+  #decide(envelope: Envelope, isDing: boolean, retained: boolean, log: Logger): { request: RingRequest } | { suppressed: SuppressReason } {
+    const device = this.#opts.config.device;
+    const now = this.#clock.now();
+    if (isDing && retained) {
+      log.warn('ignored a retained ding command: dings must never be retained (it would ring again after every reconnect)');
+      return { suppressed: 'expired' };
+    }
+    if (this.#mute!.isMuted(now)) return { suppressed: 'muted' };
+    if (this.#quiet!.isQuiet(now) && !this.#quiet!.bypasses(envelope.type)) return { suppressed: 'quiet' };
+    // The pattern is the device's own: nothing in a message can lengthen a pulse.
+    const pattern = patternFor(device.bell, envelope.type);
+    const request: RingRequest = { eventId: envelope.id, type: envelope.type, time: envelope.time, ...pattern };
+    if (isDing) return { request: { ...request, ttlMs: device.dingTtlSeconds * 1000 } };
+    const ageMs = now - Date.parse(envelope.time);
+    // Events past maxEventAgeSeconds are the controller's to refuse; they open no catch-up.
+    if (ageMs > device.bell.maxEventAgeSeconds * 1000) return { request };
+    switch (this.#catchUp!.judge(ageMs)) {
+      case 'live':
+        return { request };
+      case 'skip':
+        return { suppressed: 'too-old' };
+      case 'caught-up':
+        return { suppressed: 'caught-up' };
+      case 'ring-once':
+        log.info({ ageMs }, 'events waited while the bell was offline: one strike for all of them');
+        return { request: { ...request, strikes: 1 } };
+    }
+  }
+
+  #handleMute(packet: IPublishPacket, deviceId: string): void {
+    const state = parseMute(packet.payload as Buffer);
+    if (!state) return void this.#log.warn({ topic: packet.topic }, 'ignored a malformed mute message');
+    if (this.#mute!.set(deviceId === BROADCAST_DEVICE ? 'all' : 'device', state)) this.#publishState();
   }
 }

@@ -1,0 +1,65 @@
+// Home Assistant MQTT discovery: the bell shows up as a device with a "Ring"
+// button and a "Last ring" sensor. The button publishes a ding envelope built by
+// Home Assistant's template (with its own clock, so the ding's time-to-live
+// applies); the sensor reads the retained state bellhop already publishes.
+import type { Config } from '../shared/config/schema.js';
+import { Topics } from '../shared/topics.js';
+import { DEVICE_OFFLINE, DEVICE_ONLINE } from '../shared/messages.js';
+
+export interface DiscoveryMessage {
+  topic: string;
+  payload: string;
+}
+
+/** The node id under the discovery prefix; the broker ACL grants devices exactly this. */
+export function discoveryNodeId(deviceId: string): string {
+  return `bellhop_${deviceId}`;
+}
+
+const DING_TEMPLATE =
+  '{"specversion":"1.0","id":"ha-{{ now().timestamp() }}","source":"homeassistant","type":"bell.test",' +
+  '"time":"{{ utcnow().isoformat() }}","severity":"info","datacontenttype":"application/json","data":{}}';
+
+export function discoveryMessages(config: Config, version: string): DiscoveryMessage[] {
+  const { id, homeAssistant } = config.device;
+  const topics = new Topics(config.mqtt.topicPrefix);
+  const node = discoveryNodeId(id);
+  const base = `${homeAssistant.discoveryPrefix}`;
+  const device = {
+    identifiers: [node],
+    name: homeAssistant.name || id,
+    manufacturer: 'bellhop',
+    model: 'Service bell',
+    sw_version: version,
+  };
+  const availability = {
+    availability_topic: topics.device(id, 'status'),
+    payload_available: DEVICE_ONLINE,
+    payload_not_available: DEVICE_OFFLINE,
+  };
+  const button = {
+    name: 'Ring',
+    unique_id: `${node}_ring`,
+    icon: 'mdi:bell-ring',
+    command_topic: topics.device(id, 'ding'),
+    command_template: DING_TEMPLATE,
+    qos: 1,
+    retain: false,
+    ...availability,
+    device,
+  };
+  const sensor = {
+    name: 'Last ring',
+    unique_id: `${node}_last_ring`,
+    icon: 'mdi:bell-check',
+    device_class: 'timestamp',
+    state_topic: topics.device(id, 'state'),
+    value_template: '{{ value_json.lastRing.at if value_json.lastRing is defined else none }}',
+    ...availability,
+    device,
+  };
+  return [
+    { topic: `${base}/button/${node}/ring/config`, payload: JSON.stringify(button) },
+    { topic: `${base}/sensor/${node}/last_ring/config`, payload: JSON.stringify(sensor) },
+  ];
+}
