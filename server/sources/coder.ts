@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
 import type { EventInput } from '../../shared/envelope.js';
-import { compact, deliver, redactQuerySecrets, header, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
+import { compact, deliver, redactQuerySecrets, header, ignore, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { checkToken } from './signatures.js';
 import { str } from './values.js';
 
@@ -59,6 +59,9 @@ export function tokenOf(request: FastifyRequest, extraHeader?: string): string |
 }
 
 export function mapCoderMessage(m: CoderMessage, project?: string): Mapped {
+  // The schema is versioned semantically: a new major may move fields this mapping reads.
+  const major = (m._version ?? '1').split('.')[0];
+  if (major !== '1') return ignore(`Coder webhook version ${m._version ?? ''} is not understood (1.x is)`);
   const p = m.payload;
   const name = p.notification_name ?? '';
   const input: EventInput = {
