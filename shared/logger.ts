@@ -26,6 +26,13 @@ export const REDACT_PATHS = [
   'config.sources',
   'config.server.tokens',
   'config.broker.users',
+  'botToken',
+  'appToken',
+  '*.botToken',
+  '*.appToken',
+  'config.slack.botToken',
+  'config.slack.appToken',
+  'config.slack.mqtt.password',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -23,6 +23,10 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[] }> = [
   { env: 'BELLHOP_GPIO_PIN', path: ['device', 'gpio', 'pin'] },
   { env: 'BELLHOP_LOG_LEVEL', path: ['log', 'level'] },
   { env: 'BELLHOP_DEVICE_ID', path: ['device', 'id'] },
+  { env: 'SLACK_BOT_TOKEN', path: ['slack', 'botToken'] },
+  { env: 'SLACK_APP_TOKEN', path: ['slack', 'appToken'] },
+  { env: 'SLACK_API_URL', path: ['slack', 'apiUrl'] },
+  { env: 'BELLHOP_SLACK_CHANNEL', path: ['slack', 'defaultChannel'] },
 ];
 
 type Env = Record<string, string | undefined>;
