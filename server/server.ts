@@ -8,6 +8,8 @@ import { connectMqtt, mqttSettings, waitForConnect, type MqttClient } from '../s
 import { buildApp } from './app.js';
 import { EventPublisher } from './publisher.js';
 import type { ApiToken } from './auth.js';
+import { StatusPart } from './status/part.js';
+import { statusPlugin } from './status/plugin.js';
 
 export interface ServerPartOptions {
   config: Config;
@@ -24,6 +26,7 @@ export class ServerPart implements Part {
   #log: Logger;
   #mqtt: MqttClient | undefined;
   #app: FastifyInstance | undefined;
+  #status: StatusPart | undefined;
   #readiness: Record<string, () => boolean> = {};
 
   constructor(opts: ServerPartOptions) {
@@ -72,13 +75,20 @@ export class ServerPart implements Part {
     }
     const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs);
     this.#readiness = { mqtt: () => client.connected, ...this.#readiness };
+    const plugins = [...(this.#opts.plugins ?? [])];
+    if (config.status.enabled) {
+      const status = new StatusPart({ config: config.status, client, topics, logger: this.#opts.logger, publishTimeoutMs: config.server.publishTimeoutMs });
+      await status.start();
+      this.#status = status;
+      plugins.push(statusPlugin({ status, tokens: this.#opts.tokens, logger: this.#opts.logger }));
+    }
     this.#app = await buildApp({
       config: config.server,
       tokens: this.#opts.tokens,
       publisher,
       logger: this.#log,
       readiness: this.#readiness,
-      plugins: this.#opts.plugins ?? [],
+      plugins,
       sources: { config: config.sources, dataDir: config.dataDir },
     });
     await this.#app.listen({ port: config.server.port, host: config.server.host });
@@ -88,6 +98,8 @@ export class ServerPart implements Part {
   async stop(): Promise<void> {
     await this.#app?.close();
     this.#app = undefined;
+    await this.#status?.stop();
+    this.#status = undefined;
     if (this.#mqtt) await this.#mqtt.endAsync();
     this.#mqtt = undefined;
   }

@@ -8,19 +8,25 @@ import { HttpError } from '../errors.js';
 import { compact, deliver, redactQuerySecrets, ignore, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { tokenOf } from './coder.js';
 import { checkToken } from './signatures.js';
-import { obj, str } from './values.js';
+import { at, obj, str } from './values.js';
 
 export type CallsConfig = SourcesConfig['calls'];
 
-/** Field -> the names PBXs commonly use for it, first match wins. */
+/**
+ * Field -> the names PBXs commonly use for it, first match wins; dotted names read nested
+ * JSON (Voys sends caller.number). from/to pairs are read by direction: on an incoming
+ * call the other party is "from", on an outgoing one it is "to".
+ */
 export const CALL_FIELDS = {
   direction: ['direction', 'dir', 'call_direction'],
-  number: ['number', 'caller', 'callerid', 'caller_id', 'caller_id_number', 'ani', 'from'],
-  name: ['name', 'callername', 'caller_name', 'caller_id_name'],
-  line: ['line', 'did', 'inboundNumber', 'destination', 'destination_number', 'dnis', 'to'],
-  callId: ['callId', 'callid', 'call_id', 'uuid'],
-  event: ['event', 'status', 'state'],
+  number: ['number', 'caller.number', 'caller', 'callerid', 'caller_id', 'caller_id_number', 'caller_number', 'ani'],
+  name: ['name', 'caller.name', 'callername', 'caller_name', 'caller_id_name', 'phonebook_caller_name'],
+  line: ['line', 'destination.number', 'did', 'inboundNumber', 'destination_number', 'dnis', 'callee_number'],
+  callId: ['callId', 'callid', 'call_id', 'calluniqueid', 'uuid'],
+  event: ['event', 'status_desc', 'status', 'state'],
   agent: ['agent', 'extension', 'agent_name'],
+  from: ['from', 'callfrom'],
+  to: ['to', 'callto'],
 } as const;
 
 const DIRECTIONS = new Map([
@@ -77,8 +83,8 @@ export function readFields(request: FastifyRequest): Fields {
 
 function pick(fields: Fields, field: keyof typeof CALL_FIELDS): string | undefined {
   for (const name of CALL_FIELDS[field]) {
-    if (!Object.hasOwn(fields, name)) continue;
-    const v = fields[name];
+    const v = name.includes('.') ? at(fields, ...name.split('.')) : Object.hasOwn(fields, name) ? fields[name] : undefined;
+    if (v === undefined) continue;
     if (v !== null && typeof v === 'object') throw new HttpError(400, 'invalid_payload', `${name}: expected a string or a number`);
     const s = str(v, 200);
     if (s !== undefined) return s.trim();
@@ -88,11 +94,13 @@ function pick(fields: Fields, field: keyof typeof CALL_FIELDS): string | undefin
 
 export function mapCall(fields: Fields, config: Pick<CallsConfig, 'events' | 'project'>): Mapped {
   const event = pick(fields, 'event');
-  if (event !== undefined && !config.events.includes(event)) return ignore(`call event "${event}" is not in sources.calls.events`);
+  const wanted = config.events.map((e) => e.toLowerCase());
+  if (event !== undefined && !wanted.includes(event.toLowerCase())) return ignore(`call event "${event}" is not in sources.calls.events`);
   const direction = (pick(fields, 'direction') ?? 'incoming').toLowerCase();
   const type = DIRECTIONS.get(direction);
   if (!type) throw new HttpError(400, 'invalid_payload', `direction: expected incoming or outgoing, got "${direction}"`);
-  const number = pick(fields, 'number');
+  const incoming = type === 'call.incoming';
+  const number = pick(fields, 'number') ?? pick(fields, incoming ? 'from' : 'to');
   if (!number) throw new HttpError(400, 'invalid_payload', `number: required (the other party's number, or "anonymous"); also read from ${CALL_FIELDS.number.slice(1).join(', ')}`);
   const name = pick(fields, 'name');
   const input: EventInput = {
@@ -100,10 +108,10 @@ export function mapCall(fields: Fields, config: Pick<CallsConfig, 'events' | 'pr
     severity: 'info',
     subject: number,
     data: compact({
-      direction: type === 'call.incoming' ? 'incoming' : 'outgoing',
+      direction: incoming ? 'incoming' : 'outgoing',
       number,
       name,
-      line: pick(fields, 'line'),
+      line: pick(fields, 'line') ?? pick(fields, incoming ? 'to' : 'from'),
       callId: pick(fields, 'callId'),
       event,
       agent: pick(fields, 'agent'),

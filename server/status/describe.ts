@@ -38,7 +38,7 @@ export function acceptedStep(envelope: Envelope): TraceStep {
 }
 
 export function publishedStep(topic: string, receivedAt: Date): TraceStep {
-  return { stage: 'published', at: receivedAt.toISOString(), outcome: 'ok', text: `published: the broker delivered it on ${topic}`, topic };
+  return { stage: 'published', at: receivedAt.toISOString(), outcome: 'ok', text: `published to the broker on ${topic}`, topic };
 }
 
 export function rangStep(report: SeenRang, receivedAt: Date): TraceStep {

@@ -105,8 +105,8 @@ export const SourcesSection = Type.Object(
         enabled: Enabled('phone call'),
         tokens: Secrets('Tokens the PBX must send (?token=, Authorization: Bearer or X-Bellhop-Token).'),
         events: Type.Array(Type.String({ minLength: 1 }), {
-          default: ['start', 'ringing'],
-          description: 'Values of the optional "event" field that become call events; other values (answered, ended...) are ignored.',
+          default: ['start', 'created', 'ringing', 'incoming_ringing', 'outgoing_ringing'],
+          description: 'Values of the optional event/status field that become call events (any case); others (answered, ended...) are ignored.',
         }),
         project: OptionalProject('call'),
       },

@@ -1,0 +1,187 @@
+// The status part: listens on the broker to what every other part already says
+// (events, bell status and heartbeats, rang reports, Slack delivery reports) and keeps
+// the picture the status page shows. It never asks anyone; it only listens.
+import { EventEmitter } from 'node:events';
+import type { IPublishPacket } from 'mqtt';
+import type { MqttClient } from '../../shared/mqtt.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Part } from '../../shared/part.js';
+import type { StatusConfig } from '../../shared/config/schema.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { Topics } from '../../shared/topics.js';
+import { EnvelopeError, parseEnvelope, toEnvelope } from '../../shared/envelope.js';
+import { parseMute } from '../../shared/messages.js';
+import { EventPublisher } from '../publisher.js';
+import { EventStore, type RecentFilter } from './store.js';
+import { DeviceBoard } from './devices.js';
+import { MinuteCounter, MINUTE_MS } from './counter.js';
+import { deliveryStep, rangStep } from './describe.js';
+import { parseDeviceState, parseSeenDelivery, parseSeenRang } from './wire.js';
+import type { DevicesReply, DeviceView, EventSummary, StatsReply, Trace, TraceStep } from './schemas.js';
+
+export interface StatusPartOptions {
+  config: StatusConfig;
+  /** The server part's client: the status part adds its subscriptions and removes them in stop(). */
+  client: MqttClient;
+  topics: Topics;
+  logger: Logger;
+  publishTimeoutMs: number;
+  clock?: Clock;
+}
+
+/** What the live stream forwards to the page. */
+export interface StatusUpdates {
+  event: [EventSummary];
+  step: [{ eventId: string; step: TraceStep; event: EventSummary | null }];
+  device: [DeviceView | { id: string; removed: true }];
+  broker: [{ connected: boolean }];
+}
+
+export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
+  readonly name = 'status';
+  #opts: StatusPartOptions;
+  #log: Logger;
+  #topics: Topics;
+  #clock: Clock;
+  #store: EventStore;
+  #board: DeviceBoard;
+  #perType: MinuteCounter;
+  #perBell: MinuteCounter;
+  #filters: string[];
+  #onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => this.#handle(topic, payload, packet);
+  #onConnect = () => this.emit('broker', { connected: true });
+  #onClose = () => this.emit('broker', { connected: false });
+
+  constructor(opts: StatusPartOptions) {
+    super();
+    this.#opts = opts;
+    this.#log = opts.logger.child({ part: 'status' });
+    this.#topics = opts.topics;
+    this.#clock = opts.clock ?? systemClock;
+    const now = () => this.#clock.now();
+    this.#store = new EventStore({ capacity: opts.config.recentEvents });
+    this.#board = new DeviceBoard({ now, staleAfterMs: opts.config.staleAfterSeconds * 1000 });
+    this.#perType = new MinuteCounter({ now });
+    this.#perBell = new MinuteCounter({ now, maxKeys: 100 });
+    const t = this.#topics;
+    this.#filters = [t.events(), t.anyDevice('status'), t.anyDevice('state'), t.anyDevice('mute'), t.anyDevice('rang'), t.anyDevice('ding'), t.slackDelivered()];
+  }
+
+  get brokerConnected(): boolean {
+    return this.#opts.client.connected;
+  }
+
+  async start(): Promise<void> {
+    const client = this.#opts.client;
+    client.on('message', this.#onMessage);
+    client.on('connect', this.#onConnect);
+    client.on('close', this.#onClose);
+    // Not awaited: while the broker is away the client queues the subscription and sends it on connect.
+    client.subscribe(Object.fromEntries(this.#filters.map((f) => [f, { qos: 1 as const }])), (err, granted) => {
+      if (err) return void this.#log.warn({ err: err.message }, 'status subscriptions failed');
+      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (refused.length > 0) this.#log.error({ refused }, 'broker refused status subscriptions (ACL?); the page will miss them');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#opts.client;
+    client.off('message', this.#onMessage);
+    client.off('connect', this.#onConnect);
+    client.off('close', this.#onClose);
+    if (client.connected) await client.unsubscribeAsync(this.#filters).catch(() => undefined);
+    this.removeAllListeners();
+  }
+
+  devices(): DevicesReply {
+    return { brokerConnected: this.brokerConnected, ...this.#board.list() };
+  }
+
+  knowsDevice(id: string): boolean {
+    return this.#board.has(id);
+  }
+
+  recent(filter: RecentFilter): EventSummary[] {
+    return this.#store.recent(filter);
+  }
+
+  trace(eventId: string): Trace | undefined {
+    return this.#store.trace(eventId);
+  }
+
+  stats(): StatsReply {
+    return { minuteMs: MINUTE_MS, minutes: this.#perType.series(), rings: this.#perBell.totals() };
+  }
+
+  /** Sends a bell.test ding to one bell; resolves with its event id once the broker holds it. */
+  async ring(deviceId: string, by: string): Promise<string> {
+    const envelope = toEnvelope(
+      { type: 'bell.test', source: `status/${by}`, subject: 'Ring button' },
+      { source: `status/${by}`, now: () => new Date(this.#clock.now()) },
+    );
+    const publisher = new EventPublisher(this.#opts.client, this.#topics, this.#opts.publishTimeoutMs);
+    await publisher.publishRaw(this.#topics.device(deviceId, 'ding'), JSON.stringify(envelope));
+    this.#log.info({ eventId: envelope.id, deviceId, by }, 'ring requested from the status page');
+    return envelope.id;
+  }
+
+  #handle(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const now = new Date(this.#clock.now());
+    if (topic === this.#topics.slackDelivered()) {
+      const report = parseSeenDelivery(payload);
+      if (!report) return void this.#log.debug({ topic }, 'ignored a malformed delivery report');
+      return this.#step(report.eventId, deliveryStep(report, now));
+    }
+    const route = this.#topics.parse(topic);
+    if (!route) return;
+    if (route.kind === 'event') return this.#event(topic, payload, now);
+    const { deviceId, channel } = route;
+    switch (channel) {
+      case 'ding':
+        return this.#event(topic, payload, now, deviceId);
+      case 'rang': {
+        const report = parseSeenRang(payload);
+        if (!report) return void this.#log.debug({ topic }, 'ignored a malformed rang report');
+        if (report.strikes > 0) this.#perBell.add(report.deviceId);
+        this.#devicesChanged(this.#board.rang(deviceId, report));
+        return this.#step(report.eventId, rangStep(report, now));
+      }
+      case 'status':
+        return this.#devicesChanged(this.#board.status(deviceId, payload.toString(), packet.retain));
+      case 'state': {
+        const state = parseDeviceState(payload);
+        if (!state) return void this.#log.debug({ topic }, 'ignored a malformed heartbeat');
+        return this.#devicesChanged(this.#board.heartbeat(deviceId, state, packet.retain));
+      }
+      case 'mute': {
+        const mute = parseMute(payload);
+        if (!mute) return void this.#log.debug({ topic }, 'ignored a malformed mute state');
+        return this.#devicesChanged(this.#board.mute(deviceId, mute));
+      }
+    }
+  }
+
+  #event(topic: string, payload: Buffer, now: Date, target?: string): void {
+    let envelope;
+    try {
+      envelope = parseEnvelope(payload);
+    } catch (err) {
+      if (err instanceof EnvelopeError) return void this.#log.debug({ topic, err: err.message }, 'ignored a malformed event');
+      throw err;
+    }
+    const seen = target === undefined ? { topic, at: now } : { topic, at: now, target };
+    const summary = this.#store.addEvent(envelope, seen);
+    if (!summary) return;
+    this.#perType.add(summary.type);
+    this.emit('event', summary);
+  }
+
+  #step(eventId: string, step: TraceStep): void {
+    const added = this.#store.addStep(eventId, step);
+    if (added) this.emit('step', { eventId, ...added });
+  }
+
+  #devicesChanged(ids: string[]): void {
+    for (const id of ids) this.emit('device', this.#board.view(id) ?? { id, removed: true });
+  }
+}

@@ -1,0 +1,139 @@
+// The status page in a real browser: Debian's chromium driven by playwright-core (no
+// browser download). Where chromium is absent the test is skipped with a printed reason;
+// CI installs it (.ci/run). Set STATUS_SCREENSHOT=docs/status-page.png to refresh the
+// README's screenshot from a passing run.
+import { existsSync, mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { MqttClient } from 'mqtt';
+import type { BrokerPart } from '../../broker/broker.js';
+import type { ServerPart } from '../../server/server.js';
+import type { AgentPart } from '../../device/agent.js';
+import type { MockGpioDriver } from '../../device/gpio/mock.js';
+import type { DeliveryReport } from '../../shared/messages.js';
+import { TEST_TOKEN, connectClient, postEvents, startAgent, startBroker, startServer, tempDir, testConfig, waitFor, withBroker } from '../helpers/world.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`skipping the status page browser test: ${CHROMIUM} is not installed (apt-get install chromium)`);
+
+describe.skipIf(!hasChromium)('the status page in a real browser', () => {
+  let broker: BrokerPart;
+  let server: ServerPart;
+  let agents: AgentPart[];
+  let driver: MockGpioDriver;
+  let slackSink: MqttClient;
+  let context: BrowserContext;
+  let page: Page;
+  const profile = tempDir('bellhop-chromium-');
+
+  beforeAll(async () => {
+    const base = testConfig();
+    broker = await startBroker(base);
+    const config = withBroker(base, broker.url);
+    server = await startServer(config);
+    const office = await startAgent(config);
+    const frontDesk = await startAgent({ ...config, device: { ...config.device, id: 'front-desk', events: ['payment.succeeded', 'bell.test'] } });
+    agents = [office.agent, frontDesk.agent];
+    driver = office.driver;
+    // Stands in for the Slack sink (another part): it reports deliveries on slack/delivered.
+    slackSink = await connectClient(broker.url);
+    context = await chromium.launchPersistentContext(profile.path, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1400, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(5000);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await slackSink?.endAsync();
+    for (const agent of agents ?? []) await agent.stop();
+    await server?.stop();
+    await broker?.stop();
+    profile.remove();
+  });
+
+  it('shows a signup live, traces it to the bell and Slack, and rings a bell from its button', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (msg) => void (msg.type() === 'error' && errors.push(msg.text())));
+    try {
+      await page.goto(`${server.url}/status`);
+      // Keyboard only: the token field has focus, Enter submits.
+      await expectFocused(page, '#token');
+      await page.keyboard.type(TEST_TOKEN);
+      await page.keyboard.press('Enter');
+      await page.locator('#live', { hasText: 'live' }).waitFor();
+      await page.locator('#bells tr[data-device="office-bell"] .state-online').waitFor();
+      await page.evaluate('window.stillTheSamePage = true');
+
+      const res = await postEvents(server.url, { type: 'user.signup', subject: 'ada@example.com' });
+      const id = (res.json.ids as string[])[0]!;
+      const row = page.locator(`#feed tr[data-event="${id}"]`);
+      await row.waitFor();
+      await row.getByText('rang office-bell').waitFor();
+
+      const report: DeliveryReport = { eventId: id, status: 'posted', channel: '#sales', ts: '1700000000.000100', permalink: 'https://acme.slack.com/archives/C1/p1700000000000100', at: new Date().toISOString() };
+      await slackSink.publishAsync('bellhop/slack/delivered', JSON.stringify(report), { qos: 1 });
+      await row.getByText('Slack: posted').waitFor();
+
+      await row.getByRole('button', { name: /^Trace of user\.signup/ }).focus();
+      await page.keyboard.press('Enter');
+      const trace = page.locator('#trace');
+      await trace.getByText('rang office-bell (1 strike)').waitFor();
+      await trace.getByText('posted to Slack #sales').waitFor();
+      expect(await trace.getByRole('link', { name: 'open in Slack' }).getAttribute('href')).toBe(report.permalink);
+      expect(await trace.locator('li[data-stage]').evaluateAll((items) => items.map((li) => li.getAttribute('data-stage')))).toEqual([
+        'accepted',
+        'published',
+        'rang',
+        'slack',
+      ]);
+
+      const pulsesBefore = driver.pulses().length;
+      await page.getByRole('button', { name: 'Ring office-bell' }).click();
+      await waitFor(() => driver.pulses().length > pulsesBefore, { what: 'the mock GPIO to pulse after Ring' });
+      await page.locator('#ring-result', { hasText: 'Test ding sent to office-bell' }).waitFor();
+      await page.locator('#feed tr', { hasText: 'bell.test' }).getByText('rang office-bell').waitFor();
+
+      // Filters: only errors.
+      await postEvents(server.url, [{ type: 'deploy.failed', severity: 'error', subject: 'api v2.3.1' }, { type: 'payment.succeeded', subject: '€49' }]);
+      await page.locator('#feed tr', { hasText: 'deploy.failed' }).waitFor();
+      await page.locator('#feed tr', { hasText: 'payment.succeeded' }).getByText('rang front-desk').waitFor();
+      await page.selectOption('#filter-severity', 'error');
+      expect(await page.locator('#feed tbody tr:not([hidden])').evaluateAll((rows) => rows.map((r) => r.cells[1]!.textContent))).toEqual(['deploy.failed']);
+      await page.selectOption('#filter-severity', '');
+
+      // The chart is drawn by the page: bars for this minute, and a bar per bell that rang.
+      await page.locator('#chart rect[data-type="user.signup"]').waitFor();
+      await page.locator('#rings .bell-bar', { hasText: 'office-bell' }).waitFor();
+
+      // Escape closes the trace and gives focus back to the button that opened it.
+      await page.locator('#trace').focus();
+      await page.keyboard.press('Escape');
+      expect(await trace.isHidden()).toBe(true);
+      expect(await page.evaluate('document.activeElement?.getAttribute("aria-label")')).toMatch(/^Trace of user\.signup/);
+
+      expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+      expect(errors).toEqual([]);
+
+      if (process.env.STATUS_SCREENSHOT) {
+        await row.getByRole('button', { name: /^Trace of user\.signup/ }).click();
+        await trace.getByText('posted to Slack #sales').waitFor();
+        await page.screenshot({ path: process.env.STATUS_SCREENSHOT, fullPage: true });
+      }
+    } catch (err) {
+      mkdirSync('test-output', { recursive: true });
+      await page.screenshot({ path: 'test-output/status-page-failure.png', fullPage: true }).catch(() => undefined);
+      throw err;
+    }
+  });
+});
+
+async function expectFocused(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`);
+}
