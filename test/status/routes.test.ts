@@ -132,10 +132,11 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
     await sink.publishAsync('bellhop/slack/delivered', JSON.stringify(report), { qos: 1 });
     const trace = await waitFor(
       async () => {
+        // The report may overtake the event on its way to the server: wait for both.
         const t = (await get<Trace>(server.url, `/v1/events/${id}/trace`)).body;
-        return t.steps?.some((s) => s.stage === 'slack') ? t : undefined;
+        return t.event && t.steps?.some((s) => s.stage === 'slack') ? t : undefined;
       },
-      { what: 'the slack step' },
+      { what: 'the event and its slack step' },
     );
     expect(trace.steps.find((s) => s.stage === 'slack')).toMatchObject({ text: 'posted to Slack #sales', permalink: report.permalink });
     expect(trace.event?.slack).toBe('posted');
@@ -194,8 +195,8 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
   it('counts events per minute by type and rings per bell for the chart', async () => {
     const { body } = await get<StatsReply>(server.url, '/v1/events/stats');
     expect(body.minutes).toHaveLength(60);
-    const last = body.minutes[59]!;
-    expect(last.counts['user.signup']).toBeGreaterThanOrEqual(2);
+    const signups = body.minutes.reduce((n, m) => n + (m.counts['user.signup'] ?? 0), 0);
+    expect(signups).toBeGreaterThanOrEqual(2);
     expect(body.rings['office-bell']).toBeGreaterThanOrEqual(2);
   });
 
