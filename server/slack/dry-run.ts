@@ -1,0 +1,31 @@
+// What `bellhop start` uses without a bot token: every post is printed instead of
+// sent, so a new user sees the routing and the messages working.
+import type { PostArgs, SlackApi, UpdateArgs } from './api.js';
+
+export class DryRunSlackApi implements SlackApi {
+  #print: (line: string) => void;
+  #count = 0;
+
+  constructor(print: (line: string) => void) {
+    this.#print = print;
+  }
+
+  async postMessage(args: PostArgs): Promise<{ channel: string; ts: string }> {
+    this.#count += 1;
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(this.#count).padStart(6, '0')}`;
+    this.#print(`slack (dry run) would post to ${args.channel}${args.threadTs ? ' (in a thread)' : ''}: ${unescape(args.text)}`);
+    return { channel: args.channel, ts };
+  }
+
+  async update(args: UpdateArgs): Promise<void> {
+    this.#print(`slack (dry run) would update the message in ${args.channel}: ${unescape(args.text)}`);
+  }
+
+  async lookupUserByEmail(email: string): Promise<string> {
+    return `@${email}`;
+  }
+}
+
+function unescape(text: string): string {
+  return text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+}

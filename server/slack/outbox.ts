@@ -1,0 +1,232 @@
+// The sink's durable outbox in <dataDir>/slack (LevelDB). An event is written here,
+// with one job per target, before its MQTT message is acknowledged; a job is
+// removed only once Slack accepted the post or refused it for good. The event
+// records double as the dedup memory (bounded: the oldest are pruned) and keep
+// what a later chat.update needs: the envelope, the rings, where it was posted.
+import { mkdirSync } from 'node:fs';
+import { Level } from 'level';
+import type { Envelope } from '../../shared/envelope.js';
+import type { RangNote } from './render.js';
+import type { Target } from './router.js';
+
+export interface MessageRef {
+  kind: 'message' | 'reply' | 'digest';
+  lane: string;
+  target: Target;
+  channel: string;
+  ts: string;
+  /** How many rings the posted version shows; fewer than the record has = needs an update. */
+  rangsShown: number;
+  /** For replies: which repeat this was. */
+  nth?: number;
+}
+
+export interface EventRecord {
+  seq: number;
+  event: Envelope;
+  rangs: RangNote[];
+  refs: MessageRef[];
+  /** On the first message of a thread: how often the error was seen. */
+  repeats?: { count: number; lastAt: string };
+}
+
+interface JobBase {
+  seq: number;
+  lane: string;
+  target: Target;
+}
+export type PostJob = JobBase & { kind: 'post'; eventId: string; type: string; digest: boolean; fingerprint?: string };
+export type DigestJob = JobBase & { kind: 'digest'; type: string; eventIds: string[]; total: number };
+export type UpdateJob = JobBase & { kind: 'update'; eventId: string; channel: string; ts: string };
+export type Job = PostJob | DigestJob | UpdateJob;
+
+/** Where repeats of one error (per channel) are threaded. */
+export interface ThreadRoot {
+  rootEventId: string;
+  channel: string;
+  ts: string;
+  lastAt: number;
+}
+
+type Json = Record<string, unknown>;
+
+const pad = (seq: number) => String(seq).padStart(16, '0');
+
+/** Reads and writes gathered by one transaction, written in one atomic batch. */
+export class Tx {
+  #outbox: Outbox;
+  #records = new Map<string, EventRecord | undefined>();
+  readonly ops: Array<() => void> = [];
+  #batch: Parameters<Outbox['writeBatch']>[0] = [];
+
+  constructor(outbox: Outbox) {
+    this.#outbox = outbox;
+  }
+
+  async record(eventId: string): Promise<EventRecord | undefined> {
+    if (!this.#records.has(eventId)) this.#records.set(eventId, await this.#outbox.getRecord(eventId));
+    return this.#records.get(eventId);
+  }
+
+  putRecord(eventId: string, record: EventRecord): void {
+    this.#records.set(eventId, record);
+    this.#batch.push({ type: 'put', where: 'events', key: eventId, value: record as unknown as Json });
+  }
+
+  putJob(job: Job): void {
+    this.#batch.push({ type: 'put', where: 'jobs', key: pad(job.seq), value: job as unknown as Json });
+    this.ops.push(() => this.#outbox.trackJob(job, +1));
+  }
+
+  deleteJob(job: Job): void {
+    this.#batch.push({ type: 'del', where: 'jobs', key: pad(job.seq) });
+    this.ops.push(() => this.#outbox.trackJob(job, -1));
+  }
+
+  putThread(key: string, root: ThreadRoot): void {
+    this.#batch.push({ type: 'put', where: 'threads', key, value: root as unknown as Json });
+  }
+
+  deleteThread(key: string): void {
+    this.#batch.push({ type: 'del', where: 'threads', key });
+  }
+
+  get batch(): Parameters<Outbox['writeBatch']>[0] {
+    return this.#batch;
+  }
+}
+
+export class Outbox {
+  #dir: string;
+  #db: Level<string, Json> | undefined;
+  #seq = 0;
+  #records = 0;
+  #limit: number;
+  /** Jobs per event id, so the dedup pruning never forgets an event still being delivered. */
+  #pending = new Map<string, number>();
+  #jobs = 0;
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, dedupSize: number) {
+    this.#dir = dir;
+    this.#limit = dedupSize;
+  }
+
+  async open(): Promise<{ jobs: Job[]; threads: Map<string, ThreadRoot> }> {
+    mkdirSync(this.#dir, { recursive: true });
+    const db = new Level<string, Json>(this.#dir, { valueEncoding: 'json' });
+    await db.open();
+    this.#db = db;
+    const jobs: Job[] = [];
+    for await (const value of this.#sub('jobs').values()) {
+      const job = value as unknown as Job;
+      jobs.push(job);
+      this.trackJob(job, +1);
+      this.#seq = Math.max(this.#seq, job.seq);
+    }
+    for await (const key of this.#sub('order').keys()) {
+      this.#records += 1;
+      this.#seq = Math.max(this.#seq, Number(key));
+    }
+    const threads = new Map<string, ThreadRoot>();
+    for await (const [key, value] of this.#sub('threads').iterator()) threads.set(key, value as unknown as ThreadRoot);
+    return { jobs, threads };
+  }
+
+  async close(): Promise<void> {
+    await this.#lock;
+    await this.#db?.close();
+    this.#db = undefined;
+  }
+
+  nextSeq(): number {
+    this.#seq += 1;
+    return this.#seq;
+  }
+
+  /** Jobs not yet done (posts, digests, updates). */
+  get pendingJobs(): number {
+    return this.#jobs;
+  }
+
+  async has(eventId: string): Promise<boolean> {
+    return (await this.getRecord(eventId)) !== undefined;
+  }
+
+  async getRecord(eventId: string): Promise<EventRecord | undefined> {
+    return (await this.#sub('events').get(eventId)) as unknown as EventRecord | undefined;
+  }
+
+  /** Stores a new event and its jobs in one batch (then forgets the oldest events beyond the limit). */
+  async accept(event: Envelope, jobs: (seq: number) => Job[]): Promise<Job[]> {
+    return this.transaction(async (tx) => {
+      const seq = this.nextSeq();
+      const created = jobs(seq);
+      tx.putRecord(event.id, { seq, event, rangs: [], refs: [] });
+      tx.batch.push({ type: 'put', where: 'order', key: pad(seq), value: { id: event.id } });
+      for (const job of created) tx.putJob(job);
+      tx.ops.push(() => (this.#records += 1));
+      return created;
+    }).then(async (created) => {
+      await this.#prune();
+      return created;
+    });
+  }
+
+  /** Runs read-modify-write steps one at a time and writes each as one atomic batch. */
+  transaction<T>(fn: (tx: Tx) => Promise<T> | T): Promise<T> {
+    const run = this.#lock.then(async () => {
+      const tx = new Tx(this);
+      const result = await fn(tx);
+      await this.writeBatch(tx.batch);
+      for (const op of tx.ops) op();
+      return result;
+    });
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async writeBatch(ops: Array<{ type: 'put'; where: string; key: string; value: Json } | { type: 'del'; where: string; key: string }>): Promise<void> {
+    if (ops.length === 0) return;
+    const db = this.#open();
+    await db.batch(
+      ops.map((op) =>
+        op.type === 'put'
+          ? { type: 'put' as const, sublevel: this.#sub(op.where), key: op.key, value: op.value }
+          : { type: 'del' as const, sublevel: this.#sub(op.where), key: op.key },
+      ),
+    );
+  }
+
+  trackJob(job: Job, delta: 1 | -1): void {
+    this.#jobs += delta;
+    for (const id of job.kind === 'digest' ? job.eventIds : [job.eventId]) {
+      const n = (this.#pending.get(id) ?? 0) + delta;
+      if (n > 0) this.#pending.set(id, n);
+      else this.#pending.delete(id);
+    }
+  }
+
+  async #prune(): Promise<void> {
+    if (this.#records <= this.#limit) return;
+    await this.transaction(async (tx) => {
+      const excess = this.#records - this.#limit;
+      for await (const [key, value] of this.#sub('order').iterator({ limit: excess })) {
+        const id = String(value.id);
+        // Still being delivered: keep it and everything newer until next time.
+        if (this.#pending.has(id)) break;
+        tx.batch.push({ type: 'del', where: 'order', key }, { type: 'del', where: 'events', key: id });
+        tx.ops.push(() => (this.#records -= 1));
+      }
+    });
+  }
+
+  #open(): Level<string, Json> {
+    if (!this.#db) throw new Error('the Slack outbox is closed');
+    return this.#db;
+  }
+
+  #sub(name: string) {
+    return this.#open().sublevel<string, Json>(name, { valueEncoding: 'json' });
+  }
+}

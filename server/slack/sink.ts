@@ -1,0 +1,254 @@
+// The Slack sink part: a persistent MQTT session (fixed client id, QoS 1) on the
+// event topics and the bells' rang reports. Each event is routed and written to
+// the outbox before its MQTT message is acknowledged, so acks never wait for Slack:
+// a rate-limited channel does not hold up the others, and a burst reaches the
+// digest while it is still a burst. A crash loses nothing (the broker redelivers
+// what was not acknowledged; the outbox keeps what was) and dedup by event id,
+// kept on disk, stops a redelivery from being posted twice.
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { IPublishPacket } from 'mqtt';
+import type { Config } from '../../shared/config/schema.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Part } from '../../shared/part.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { Topics } from '../../shared/topics.js';
+import { EnvelopeError, parseEnvelope, type Envelope } from '../../shared/envelope.js';
+import { parseRang, type DeliveryReport, type RangReport } from '../../shared/messages.js';
+import { connectMqtt, mqttSettings, type MqttClient } from '../../shared/mqtt.js';
+import type { SlackApi } from './api.js';
+import { DigestGate, type DigestBatch } from './digest.js';
+import { Dispatcher } from './dispatcher.js';
+import { fingerprintOf, threadedTypes } from './fingerprint.js';
+import { Outbox, type DigestJob, type Job, type PostJob } from './outbox.js';
+import { Router } from './router.js';
+
+export interface SlackSinkOptions {
+  config: Config;
+  api: SlackApi;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface SlackSinkEvents {
+  report: [DeliveryReport];
+  /** A redelivered event that was already taken care of. */
+  duplicate: [string];
+  subscribed: [];
+}
+
+export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
+  readonly name = 'slack-sink';
+  #opts: SlackSinkOptions;
+  #log: Logger;
+  #topics: Topics;
+  #clock: Clock;
+  #router: Router;
+  #threaded: (type: string) => boolean;
+  #outbox: Outbox | undefined;
+  #dispatcher: Dispatcher | undefined;
+  #gate: DigestGate<PostJob> | undefined;
+  #mqtt: MqttClient | undefined;
+  #intake: Promise<unknown> = Promise.resolve();
+  #stopping = false;
+
+  constructor(opts: SlackSinkOptions) {
+    super();
+    this.#opts = opts;
+    this.#log = opts.logger.child({ part: 'slack-sink' });
+    this.#topics = new Topics(opts.config.mqtt.topicPrefix);
+    this.#clock = opts.clock ?? systemClock;
+    // Built here so a bad routing table stops the process before anything connects.
+    this.#router = new Router(opts.config.slack);
+    this.#threaded = threadedTypes(opts.config.slack.threads.types);
+  }
+
+  get connected(): boolean {
+    return this.#mqtt?.connected ?? false;
+  }
+
+  /** Jobs in the outbox not yet delivered (including events held for a digest). */
+  get pending(): number {
+    return this.#outbox?.pendingJobs ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.#opts;
+    const slack = config.slack;
+    this.#stopping = false;
+    const outbox = new Outbox(join(config.dataDir, 'slack'), slack.dedupSize);
+    const { jobs, threads } = await outbox.open();
+    this.#outbox = outbox;
+    this.#dispatcher = new Dispatcher({
+      api: this.#opts.api,
+      outbox,
+      config: slack,
+      clock: this.#clock,
+      logger: this.#log,
+      report: (r) => this.#report(r),
+      threads: dropExpired(threads, this.#clock.now(), slack.threads.windowMs),
+    });
+    this.#gate = new DigestGate<PostJob>(slack.digest, this.#clock, (batch) => void this.#onBatch(batch));
+    if (jobs.length > 0) this.#log.info({ jobs: jobs.length }, 'resuming deliveries left in the outbox');
+    for (const job of jobs.sort((a, b) => a.seq - b.seq)) this.#admit(job);
+
+    const client = connectMqtt(mqttSettings(config, slack.mqtt), { clientId: slack.mqttClientId, clean: false });
+    this.#mqtt = client;
+    client.handleMessage = (packet, done) => {
+      // mqtt.js reads the next message only after done(): the PUBACK goes out once the outbox has the event.
+      const handled = this.#handle(packet as IPublishPacket).then(
+        () => done(),
+        (err: unknown) => {
+          // done(err) sends no PUBACK: the broker keeps the message and redelivers it after a reconnect.
+          this.#log.error({ err: (err as Error).message, topic: (packet as IPublishPacket).topic }, 'could not store an event; leaving it unacknowledged');
+          done(err as Error);
+        },
+      );
+      this.#intake = handled;
+    };
+    const filters = { [this.#topics.events()]: { qos: 1 as const }, [this.#topics.anyDevice('rang')]: { qos: 1 as const } };
+    client.on('connect', (connack) => {
+      this.#log.info({ sessionPresent: connack.sessionPresent, clientId: slack.mqttClientId }, 'connected to MQTT broker');
+      client.subscribe(filters, (err, granted) => {
+        if (err) return void this.#log.error({ err: err.message }, 'subscribe failed');
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (refused.length > 0) this.#log.error({ refused }, 'broker refused subscriptions (ACL? the sink needs the slack role)');
+        this.emit('subscribed');
+      });
+    });
+    client.on('offline', () => this.#log.warn('MQTT broker unreachable; retrying'));
+    client.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#gate?.stop();
+    const client = this.#mqtt;
+    this.#mqtt = undefined;
+    if (client) await client.endAsync();
+    await this.#intake.catch(() => undefined);
+    await this.#dispatcher?.stop();
+    await this.#outbox?.close();
+    this.#outbox = undefined;
+    this.#dispatcher = undefined;
+    this.#gate = undefined;
+  }
+
+  async #handle(packet: IPublishPacket): Promise<void> {
+    const route = this.#topics.parse(packet.topic);
+    if (route?.kind === 'event') return this.#onEvent(packet.payload as Buffer, packet.topic);
+    if (route?.kind === 'device' && route.channel === 'rang') {
+      const rang = parseRang(packet.payload as Buffer);
+      if (rang) return this.#onRang(rang);
+      this.#log.warn({ topic: packet.topic }, 'ignored a malformed rang report');
+    }
+  }
+
+  async #onEvent(payload: Buffer, topic: string): Promise<void> {
+    let event: Envelope;
+    try {
+      event = parseEnvelope(payload);
+    } catch (err) {
+      if (err instanceof EnvelopeError) return void this.#log.warn({ topic, err: err.message }, 'ignored a malformed event');
+      throw err;
+    }
+    const outbox = this.#outbox!;
+    const log = this.#log.child({ eventId: event.id });
+    if (await outbox.has(event.id)) {
+      log.debug('redelivered event already taken care of');
+      this.emit('duplicate', event.id);
+      return;
+    }
+    const decision = this.#router.route(event);
+    const digestible = this.#opts.config.slack.digest.severities.includes(event.severity);
+    const fingerprint = this.#threaded(event.type) ? fingerprintOf(event) : undefined;
+    const jobs = await outbox.accept(event, () =>
+      decision.targets.map((t): PostJob => ({
+        seq: outbox.nextSeq(),
+        kind: 'post',
+        eventId: event.id,
+        type: event.type,
+        lane: t.key,
+        target: t.target,
+        digest: digestible && t.digest,
+        ...(fingerprint ? { fingerprint } : {}),
+      })),
+    );
+    if (jobs.length === 0) {
+      log.info({ type: event.type, reason: decision.dropped }, 'not posting this event to Slack');
+      this.#report({ eventId: event.id, status: 'dropped', error: decision.dropped ?? 'dropped' });
+    } else {
+      log.debug({ type: event.type, targets: jobs.map((j) => j.lane) }, 'event routed');
+    }
+    for (const job of jobs) this.#admit(job);
+  }
+
+  async #onRang(rang: RangReport): Promise<void> {
+    if (rang.strikes === 0) return;
+    const outbox = this.#outbox!;
+    const jobs = await outbox.transaction(async (tx) => {
+      const record = await tx.record(rang.eventId);
+      // Not an event we posted (a /ding, or forgotten long ago).
+      if (!record) return [];
+      if (record.rangs.some((r) => r.deviceId === rang.deviceId && r.at === rang.at)) return [];
+      record.rangs.push({ deviceId: rang.deviceId, at: rang.at, strikes: rang.strikes });
+      tx.putRecord(rang.eventId, record);
+      const updates: Job[] = record.refs
+        .filter((ref) => ref.kind !== 'digest')
+        .map((ref) => ({ seq: outbox.nextSeq(), kind: 'update', lane: ref.lane, target: ref.target, eventId: rang.eventId, channel: ref.channel, ts: ref.ts }));
+      for (const job of updates) tx.putJob(job);
+      return updates;
+    });
+    for (const job of jobs) this.#admit(job);
+  }
+
+  /** Sends a job to its lane, unless the digest window holds it back. */
+  #admit(job: Job): void {
+    if (this.#stopping) return;
+    if (job.kind === 'post' && job.digest && !job.fingerprint) {
+      if (this.#gate!.offer(`${job.lane}\u0000${job.type}`, job) === 'held') return;
+    }
+    this.#dispatcher!.enqueue(job);
+  }
+
+  async #onBatch(batch: DigestBatch<PostJob>): Promise<void> {
+    if (this.#stopping) return;
+    const [first] = batch.held;
+    if (!first) return;
+    if (batch.held.length === 1) return void this.#dispatcher!.enqueue(first);
+    const outbox = this.#outbox!;
+    const type = batch.key.split('\u0000')[1] ?? 'event';
+    try {
+      const digest = await outbox.transaction((tx) => {
+        const job: DigestJob = {
+          seq: outbox.nextSeq(),
+          kind: 'digest',
+          lane: first.lane,
+          target: first.target,
+          type,
+          eventIds: batch.held.map((j) => j.eventId),
+          total: batch.total,
+        };
+        tx.putJob(job);
+        for (const held of batch.held) tx.deleteJob(held);
+        return job;
+      });
+      if (!this.#stopping) this.#dispatcher!.enqueue(digest);
+    } catch (err) {
+      // The held jobs are still in the outbox; send them one by one rather than lose them.
+      this.#log.error({ err: (err as Error).message }, 'could not store a digest; posting the events one by one');
+      for (const job of batch.held) this.#dispatcher!.enqueue(job);
+    }
+  }
+
+  #report(report: Omit<DeliveryReport, 'at'>): void {
+    const full: DeliveryReport = { ...report, at: new Date(this.#clock.now()).toISOString() };
+    this.emit('report', full);
+    this.#mqtt?.publish(this.#topics.slackDelivered(), JSON.stringify(full), { qos: 1 });
+  }
+}
+
+function dropExpired<T extends { lastAt: number }>(map: Map<string, T>, now: number, windowMs: number): Map<string, T> {
+  for (const [key, value] of map) if (now - value.lastAt > windowMs) map.delete(key);
+  return map;
+}

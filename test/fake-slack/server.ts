@@ -1,0 +1,446 @@
+// A fake Slack for the tests: the Web API methods bellhop calls and the Socket Mode
+// WebSocket (hello, envelopes, acks, refresh disconnects), on 127.0.0.1 port 0.
+// The real @slack/web-api and @slack/socket-mode clients talk to it through
+// slackApiUrl. It can answer 429 with Retry-After, fail with 500, drop
+// connections, refuse channels, and rate-limit posts per channel like Slack does.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export const BOT_TOKEN = 'xoxb-fake-bot-token';
+export const APP_TOKEN = 'xapp-fake-app-token';
+export const ALL_SCOPES = ['chat:write', 'users:read', 'users:read.email', 'commands'];
+
+export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { drop: true } | { error: string };
+
+export interface FakeMessage {
+  channel: string;
+  /** The name it was posted to (#name), or the id. */
+  postedTo: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  threadTs?: string;
+  updates: Array<{ text: string; blocks: unknown[] }>;
+}
+
+export interface ApiCall {
+  method: string;
+  args: Record<string, unknown>;
+  /** What the fake did: ok, an error code, or the fault it injected. */
+  outcome: string;
+}
+
+export interface FakeSlackOptions {
+  scopes?: string[];
+  /** email -> user id, for users.lookupByEmail. */
+  users?: Record<string, string>;
+  /** Channel names (with #) that do not exist: channel_not_found. */
+  missingChannels?: string[];
+  /** Slack-like per-channel limit on chat.postMessage: at most `max` per `windowMs`, else 429. */
+  rateLimit?: { max: number; windowMs: number; retryAfter: number };
+}
+
+interface Pending {
+  resolve: (payload: Record<string, unknown>) => void;
+}
+
+export interface SlashCommand {
+  envelopeId: string;
+  /** The payload of the ack (what Slack shows at once), {} for a bare ack. */
+  ack: Record<string, unknown>;
+}
+
+export class FakeSlack {
+  readonly calls: ApiCall[] = [];
+  readonly messages: FakeMessage[] = [];
+  /** Ack and answer order of slash commands: 'ack:<id>', 'answer:<id>'. */
+  readonly timeline: string[] = [];
+  readonly answers = new Map<string, Array<Record<string, unknown>>>();
+  /** Socket Mode connections that got a hello, ever. */
+  helloCount = 0;
+  disconnectsSent = 0;
+  #opts: FakeSlackOptions;
+  #server: Server | undefined;
+  #wss: WebSocketServer | undefined;
+  #sockets = new Set<WebSocket>();
+  #faults: Array<{ method: string; fault: Fault; left: number; channel?: string | undefined }> = [];
+  #outage: Fault | undefined;
+  #channels = new Map<string, string>();
+  #recent = new Map<string, number[]>();
+  #pending = new Map<string, Pending>();
+  #ts = 0;
+  #envelopes = 0;
+  #socketWaiters = new Set<() => void>();
+
+  constructor(opts: FakeSlackOptions = {}) {
+    this.#opts = opts;
+  }
+
+  get url(): string {
+    const addr = this.#server?.address();
+    if (!addr || typeof addr !== 'object') throw new Error('fake Slack is not running');
+    return `http://127.0.0.1:${addr.port}/`;
+  }
+
+  /** What bellhop gets as slack.apiUrl. */
+  get apiUrl(): string {
+    return `${this.url}api/`;
+  }
+
+  /** Open Socket Mode connections that got their hello. */
+  get openSockets(): number {
+    return [...this.#sockets].filter((s) => s.readyState === s.OPEN).length;
+  }
+
+  async start(): Promise<void> {
+    this.#server = createServer((req, res) => void this.#onRequest(req, res));
+    this.#wss = new WebSocketServer({ noServer: true });
+    this.#server.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith('/link')) return void socket.destroy();
+      this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#onSocket(ws));
+    });
+    this.#server.listen(0, '127.0.0.1');
+    await once(this.#server, 'listening');
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.#sockets) ws.terminate();
+    this.#wss?.close();
+    if (this.#server) {
+      const closed = new Promise<void>((resolve) => this.#server!.close(() => resolve()));
+      this.#server.closeAllConnections();
+      await closed;
+    }
+  }
+
+  // ---- fault injection ----
+
+  /** The next `times` calls of `method` ('*' = any), to `channel` if given, fail with `fault`. */
+  failNext(method: string, fault: Fault, times = 1, channel?: string): void {
+    this.#faults.push({ method, fault, left: times, channel });
+  }
+
+  /** Every API call fails with `fault` until outage(undefined). */
+  outage(fault: Fault | undefined): void {
+    this.#outage = fault;
+  }
+
+  setRateLimit(limit: FakeSlackOptions['rateLimit']): void {
+    this.#opts.rateLimit = limit;
+  }
+
+  // ---- what happened ----
+
+  /** Top-level messages (not thread replies), optionally in one channel (by the name or id posted to). */
+  posts(channel?: string): FakeMessage[] {
+    return this.messages.filter((m) => !m.threadTs && (channel === undefined || m.postedTo === channel || m.channel === channel));
+  }
+
+  replies(parent: FakeMessage): FakeMessage[] {
+    return this.messages.filter((m) => m.threadTs === parent.ts && m.channel === parent.channel);
+  }
+
+  callsTo(method: string): ApiCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  // ---- Socket Mode ----
+
+  /** Sends a slash command over Socket Mode (waiting for a connection, as Slack queues it) and resolves on the ack. */
+  async slashCommand(
+    fields: { text?: string; command?: string; user_id?: string; user_name?: string; channel_id?: string },
+    { timeoutMs = 5000 } = {},
+  ): Promise<SlashCommand> {
+    const envelopeId = `env-${++this.#envelopes}`;
+    const payload = {
+      token: 'verification-token-unused',
+      team_id: 'T0FAKE',
+      team_domain: 'fake',
+      channel_id: fields.channel_id ?? 'C0GENERAL',
+      channel_name: 'general',
+      user_id: fields.user_id ?? 'U0ALICE',
+      user_name: fields.user_name ?? 'alice',
+      command: fields.command ?? '/ding',
+      text: fields.text ?? '',
+      api_app_id: 'A0FAKE',
+      is_enterprise_install: 'false',
+      response_url: `${this.url}commands/respond/${envelopeId}`,
+      trigger_id: `trigger-${envelopeId}`,
+    };
+    const ack = await this.#deliver({ envelope_id: envelopeId, type: 'slash_commands', payload, accepts_response_payload: true }, timeoutMs);
+    return { envelopeId, ack };
+  }
+
+  /** A button click (block_actions) over Socket Mode; resolves on the ack. */
+  async blockAction(actionId: string, { timeoutMs = 5000 } = {}): Promise<Record<string, unknown>> {
+    const envelopeId = `env-${++this.#envelopes}`;
+    const payload = { type: 'block_actions', user: { id: 'U0ALICE' }, actions: [{ action_id: actionId, type: 'button' }] };
+    return this.#deliver({ envelope_id: envelopeId, type: 'interactive', payload, accepts_response_payload: false }, timeoutMs);
+  }
+
+  /** The answers posted to a command's response_url (or by chat.postEphemeral for its user). */
+  async waitForAnswer(envelopeId: string, { timeoutMs = 5000 } = {}): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const got = this.answers.get(envelopeId)?.[0];
+      if (got) return got;
+      if (Date.now() > deadline) throw new Error(`no answer to ${envelopeId} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Asks every connection to reconnect, as Slack does a few times a day. */
+  refresh(): void {
+    for (const ws of this.#sockets) {
+      this.disconnectsSent += 1;
+      ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'fake-applink' } }));
+      // Slack closes the old connection itself soon after.
+      setTimeout(() => ws.close(1000), 200).unref();
+    }
+  }
+
+  /** Kills every Socket Mode connection without a close frame (a network fault). */
+  dropSockets(): void {
+    for (const ws of this.#sockets) ws.terminate();
+  }
+
+  /** Resolves once at least `n` hellos have been sent in total. */
+  async waitForHellos(n: number, { timeoutMs = 10_000 } = {}): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.helloCount < n || this.openSockets === 0) {
+      if (Date.now() > deadline) throw new Error(`expected ${n} Socket Mode connections, saw ${this.helloCount}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async #deliver(envelope: { envelope_id: string } & Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    const ws = await this.#openSocket(timeoutMs);
+    const acked = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(envelope.envelope_id);
+        reject(new Error(`envelope ${envelope.envelope_id} was not acknowledged within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(envelope.envelope_id, {
+        resolve: (payload) => {
+          clearTimeout(timer);
+          resolve(payload);
+        },
+      });
+    });
+    ws.send(JSON.stringify(envelope));
+    return acked;
+  }
+
+  async #openSocket(timeoutMs: number): Promise<WebSocket> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const open = [...this.#sockets].filter((s) => s.readyState === s.OPEN && (s as WebSocket & { hello?: boolean }).hello);
+      const ws = open[open.length - 1];
+      if (ws) return ws;
+      if (Date.now() > deadline) throw new Error(`no Socket Mode connection within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 20);
+        this.#socketWaiters.add(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  #onSocket(ws: WebSocket): void {
+    this.#sockets.add(ws);
+    ws.on('close', () => this.#sockets.delete(ws));
+    ws.on('error', () => undefined);
+    ws.on('message', (data) => {
+      let msg: { envelope_id?: string; payload?: Record<string, unknown> };
+      try {
+        msg = JSON.parse(String(data)) as typeof msg;
+      } catch {
+        return;
+      }
+      if (!msg.envelope_id) return;
+      this.timeline.push(`ack:${msg.envelope_id}`);
+      this.#pending.get(msg.envelope_id)?.resolve(msg.payload ?? {});
+      this.#pending.delete(msg.envelope_id);
+    });
+    ws.send(
+      JSON.stringify({ type: 'hello', num_connections: this.#sockets.size, debug_info: { host: 'fake-applink', approximate_connection_time: 18060 }, connection_info: { app_id: 'A0FAKE' } }),
+    );
+    (ws as WebSocket & { hello?: boolean }).hello = true;
+    this.helloCount += 1;
+    for (const wake of this.#socketWaiters) wake();
+    this.#socketWaiters.clear();
+  }
+
+  // ---- the Web API ----
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const path = req.url ?? '/';
+    if (path.startsWith('/commands/respond/')) {
+      const id = path.slice('/commands/respond/'.length);
+      const parsed = JSON.parse(body || '{}') as Record<string, unknown>;
+      this.#answer(id, parsed);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (!path.startsWith('/api/')) return void res.writeHead(404).end();
+    const method = path.slice('/api/'.length).split('?')[0]!;
+    const args = parseArgs(req.headers['content-type'] ?? '', body);
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || String(args.token ?? '');
+
+    const fault = this.#takeFault(method, String(args.channel ?? ''));
+    if (fault) {
+      this.calls.push({ method, args, outcome: describeFault(fault) });
+      return this.#fail(res, fault);
+    }
+    const result = this.#call(method, args, token);
+    this.calls.push({ method, args, outcome: result.ok ? 'ok' : String(result.error ?? result.status) });
+    if ('status' in result && result.status === 429) {
+      res.writeHead(429, { 'retry-after': String(result.retryAfter), 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    if (method === 'auth.test' && result.ok) headers['x-oauth-scopes'] = (this.#opts.scopes ?? ALL_SCOPES).join(',');
+    res.writeHead(200, headers).end(JSON.stringify(result));
+  }
+
+  #takeFault(method: string, channel: string): Fault | undefined {
+    if (this.#outage) return this.#outage;
+    const i = this.#faults.findIndex((f) => (f.method === method || f.method === '*') && (f.channel === undefined || f.channel === channel));
+    if (i < 0) return undefined;
+    const entry = this.#faults[i]!;
+    entry.left -= 1;
+    if (entry.left <= 0) this.#faults.splice(i, 1);
+    return entry.fault;
+  }
+
+  #fail(res: ServerResponse, fault: Fault): void {
+    if ('drop' in fault) return void res.socket?.destroy();
+    if ('error' in fault) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: fault.error }));
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter);
+    res.writeHead(fault.status, headers).end(JSON.stringify({ ok: false, error: fault.status === 429 ? 'ratelimited' : 'fatal_error' }));
+  }
+
+  #call(method: string, args: Record<string, unknown>, token: string): Record<string, unknown> & { ok: boolean } {
+    if (method === 'apps.connections.open') {
+      if (token !== APP_TOKEN) return { ok: false, error: token.startsWith('xapp-') ? 'invalid_auth' : 'not_allowed_token_type' };
+      const u = new URL(this.url);
+      return { ok: true, url: `ws://${u.host}/link/?ticket=${Date.now()}&app_id=A0FAKE` };
+    }
+    if (token !== BOT_TOKEN) return { ok: false, error: token ? 'invalid_auth' : 'not_authed' };
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://fake.slack.com/', team: 'Fake Team', user: 'bellhop', team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT' };
+      case 'chat.postMessage':
+        return this.#post(args);
+      case 'chat.update':
+        return this.#update(args);
+      case 'chat.postEphemeral': {
+        this.#answer(`ephemeral:${String(args.channel)}:${String(args.user)}`, args);
+        return { ok: true, message_ts: this.#nextTs() };
+      }
+      case 'users.lookupByEmail': {
+        const id = this.#opts.users?.[String(args.email ?? '').toLowerCase()];
+        return id ? { ok: true, user: { id, name: String(args.email).split('@')[0] } } : { ok: false, error: 'users_not_found' };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  #post(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
+    const postedTo = String(args.channel ?? '');
+    if (!postedTo) return { ok: false, error: 'channel_not_found' };
+    if (this.#opts.missingChannels?.includes(postedTo)) return { ok: false, error: 'channel_not_found' };
+    if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
+    const channel = this.#channelId(postedTo);
+    const limit = this.#opts.rateLimit;
+    if (limit) {
+      const now = Date.now();
+      const recent = (this.#recent.get(channel) ?? []).filter((t) => now - t < limit.windowMs);
+      if (recent.length >= limit.max) {
+        this.#recent.set(channel, recent);
+        return { ok: false, status: 429, retryAfter: limit.retryAfter, error: 'ratelimited' };
+      }
+      recent.push(now);
+      this.#recent.set(channel, recent);
+    }
+    const threadTs = args.thread_ts ? String(args.thread_ts) : undefined;
+    if (threadTs && !this.messages.some((m) => m.channel === channel && m.ts === threadTs)) return { ok: false, error: 'thread_not_found' };
+    const message: FakeMessage = {
+      channel,
+      postedTo,
+      ts: this.#nextTs(),
+      text: String(args.text ?? ''),
+      blocks: Array.isArray(args.blocks) ? args.blocks : [],
+      updates: [],
+      ...(threadTs ? { threadTs } : {}),
+    };
+    this.messages.push(message);
+    return { ok: true, channel, ts: message.ts, message: { text: message.text, blocks: message.blocks } };
+  }
+
+  #update(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
+    const message = this.messages.find((m) => m.channel === args.channel && m.ts === args.ts);
+    if (!message) return { ok: false, error: 'message_not_found' };
+    message.text = String(args.text ?? '');
+    message.blocks = Array.isArray(args.blocks) ? args.blocks : [];
+    message.updates.push({ text: message.text, blocks: message.blocks });
+    return { ok: true, channel: message.channel, ts: message.ts };
+  }
+
+  #answer(id: string, body: Record<string, unknown>): void {
+    this.timeline.push(`answer:${id}`);
+    const list = this.answers.get(id) ?? [];
+    list.push(body);
+    this.answers.set(id, list);
+  }
+
+  /** #name -> a stable C... id; ids and user ids (a DM) map to themselves / a D... id. */
+  #channelId(postedTo: string): string {
+    if (/^[UW][A-Z0-9]+$/.test(postedTo)) return `D${postedTo.slice(1)}`;
+    if (/^[CDG][A-Z0-9]+$/.test(postedTo)) return postedTo;
+    const name = postedTo.replace(/^#/, '');
+    let id = this.#channels.get(name);
+    if (!id) {
+      id = `C${String(this.#channels.size + 1).padStart(8, '0')}`;
+      this.#channels.set(name, id);
+    }
+    return id;
+  }
+
+  #nextTs(): string {
+    this.#ts += 1;
+    return `1700000000.${String(this.#ts).padStart(6, '0')}`;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+/** The Web API client sends forms whose nested values (blocks) are JSON strings. */
+function parseArgs(contentType: string, body: string): Record<string, unknown> {
+  if (contentType.includes('application/json')) return JSON.parse(body || '{}') as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    out[key] = (key === 'blocks' || key === 'attachments' || key === 'metadata') && value.startsWith('[') ? JSON.parse(value) : value;
+  }
+  return out;
+}
+
+function describeFault(fault: Fault): string {
+  if ('drop' in fault) return 'dropped';
+  if ('error' in fault) return fault.error;
+  return `HTTP ${fault.status}`;
+}

@@ -1,0 +1,107 @@
+// A world for the Slack tests: a real broker, the fake Slack, the sink with the real
+// WebClient pointed at the fake, and a publisher for events.
+import type { MqttClient } from 'mqtt';
+import { toEnvelope, type Envelope, type EventInput } from '../../shared/envelope.js';
+import type { Config } from '../../shared/config/schema.js';
+import type { DeliveryReport } from '../../shared/messages.js';
+import { Topics } from '../../shared/topics.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Clock } from '../../shared/clock.js';
+import type { BrokerPart } from '../../broker/broker.js';
+import { SlackSink } from '../../server/slack/sink.js';
+import { WebSlackApi, createWebClient } from '../../server/slack/api.js';
+import { BOT_TOKEN, FakeSlack, type FakeSlackOptions } from '../fake-slack/server.js';
+import { connectClient, silentLogger, startBroker, testConfig, withBroker } from '../helpers/world.js';
+
+export interface SlackWorld {
+  fake: FakeSlack;
+  broker: BrokerPart;
+  config: Config;
+  publisher: MqttClient;
+  reports: DeliveryReport[];
+  /** Starts a sink on this world's data folder (a second call = a restart). */
+  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock }): Promise<SlackSink>;
+  publish(input: EventInput & { id: string }): Promise<Envelope>;
+  /** Outbox jobs of the last sink started. */
+  sinkPending(): number;
+  close(): Promise<void>;
+}
+
+/** Fast settings for tests: short limiter interval and back-off, digests off unless asked. */
+export function slackSettings(fake: FakeSlack, slack: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    botToken: BOT_TOKEN,
+    apiUrl: fake.apiUrl,
+    defaultChannel: '#events',
+    limiter: { intervalMs: 10, burst: 5 },
+    retry: { minMs: 20, maxMs: 200 },
+    digest: { threshold: 0 },
+    requestTimeoutMs: 2000,
+    ...slack,
+  };
+}
+
+export async function slackWorld(slack: Record<string, unknown> = {}, fakeOptions: FakeSlackOptions = {}, raw: Record<string, unknown> = {}): Promise<SlackWorld> {
+  const fake = new FakeSlack(fakeOptions);
+  await fake.start();
+  const base = testConfig({ ...raw, slack: slackSettings(fake, slack) });
+  const broker = await startBroker(base);
+  const config = withBroker(base, broker.url);
+  const publisher = await connectClient(broker.url);
+  const topics = new Topics(config.mqtt.topicPrefix);
+  const reports: DeliveryReport[] = [];
+  const sinks: SlackSink[] = [];
+  return {
+    fake,
+    broker,
+    config,
+    publisher,
+    reports,
+    async startSink({ logger = silentLogger(), mqttUrl, clock } = {}) {
+      const api = new WebSlackApi(createWebClient({ token: BOT_TOKEN, apiUrl: fake.apiUrl, timeoutMs: config.slack.requestTimeoutMs, logger }));
+      const sinkConfig = mqttUrl ? withBroker(config, mqttUrl) : config;
+      const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}) });
+      sink.on('report', (r) => reports.push(r));
+      const subscribed = new Promise<void>((resolve) => sink.once('subscribed', resolve));
+      await sink.start();
+      await subscribed;
+      sinks.push(sink);
+      return sink;
+    },
+    sinkPending: () => sinks[sinks.length - 1]?.pending ?? 0,
+    async publish(input) {
+      const event = toEnvelope(input, { source: 'test' });
+      await publisher.publishAsync(topics.event(event.type), JSON.stringify(event), { qos: 1 });
+      return event;
+    },
+    async close() {
+      for (const sink of sinks.splice(0).reverse()) await sink.stop().catch(() => undefined);
+      await publisher.endAsync().catch(() => undefined);
+      await broker.stop();
+      await fake.stop();
+    },
+  };
+}
+
+/** Texts of all blocks of a message, flattened (for "does it say X" checks). */
+export function blockText(blocks: unknown[]): string {
+  return JSON.stringify(blocks);
+}
+
+/** How many times a message mentioning `needle` was posted (top level or in a thread). */
+export function timesPosted(fake: FakeSlack, needle: string): number {
+  return fake.messages.filter((m) => m.text.includes(needle)).length;
+}
+
+/** The system clock, shifted by `offset` ms on demand (timers stay real). */
+export function shiftedClock(): Clock & { shift: (ms: number) => void } {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h),
+    shift: (ms) => {
+      offset += ms;
+    },
+  };
+}
