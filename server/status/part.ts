@@ -73,6 +73,8 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
 
   async start(): Promise<void> {
     const client = this.#opts.client;
+    // Attached before any await, so retained messages answering an earlier subscription on
+    // this shared client (mqtt.js sends a filter only once per client) still reach us.
     client.on('message', this.#onMessage);
     client.on('connect', this.#onConnect);
     client.on('close', this.#onClose);
@@ -89,7 +91,8 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     client.off('message', this.#onMessage);
     client.off('connect', this.#onConnect);
     client.off('close', this.#onClose);
-    if (client.connected) await client.unsubscribeAsync(this.#filters).catch(() => undefined);
+    // No unsubscribe: the client is the server part's, other listeners on it (metrics) share
+    // these filters, and it ends right after this.
     this.removeAllListeners();
   }
 

@@ -288,3 +288,23 @@ describe('the status page behind the broker ACL', () => {
     }
   });
 });
+
+describe('the live stream on shutdown', () => {
+  it('ends open streams so the server stops promptly', async () => {
+    const base = testConfig();
+    const broker = await startBroker(base);
+    const server = await startServer(withBroker(base, broker.url));
+    try {
+      const res = await fetch(`${server.url}/v1/status/stream`, { headers: auth });
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      expect((await reader.read()).value).toContain('event: ready');
+      await server.stop();
+      let done = false;
+      while (!done) done = (await reader.read()).done;
+      expect(done).toBe(true);
+    } finally {
+      await server.stop();
+      await broker.stop();
+    }
+  });
+});
