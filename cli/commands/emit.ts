@@ -5,7 +5,9 @@ import { print, setup } from '../context.js';
 export function registerEmit(program: Command): void {
   program
     .command('emit')
-    .description('send one event to a running server, e.g. bellhop emit user.signup --data \'{"email":"a@example.com"}\'')
+    .description(
+      'send one event to a running server, e.g. bellhop emit user.signup --data \'{"email":"a@example.com"}\' (task.failed defaults to the error severity; a 503 is retried with the same event id)',
+    )
     .argument('<type>', 'event type, e.g. user.signup')
     .option('-d, --data <json>', 'event data as a JSON object')
     .option('--severity <level>', 'critical, error, warning or info')
@@ -14,9 +16,12 @@ export function registerEmit(program: Command): void {
     .option('--id <id>', 'event id (makes retries idempotent)')
     .option('--url <url>', 'server URL (default: from the config)')
     .option('--token <token>', 'API token (default: $BELLHOP_API_TOKEN, the config, or the data folder)')
+    .option('--signing-secret <whsec>', 'sign with Standard Webhooks instead of a token (default: $BELLHOP_SIGNING_SECRET)')
+    .option('--retries <n>', 'further attempts after a network error or a 503 (default 3)')
     .action(async (type: string, opts: Record<string, string | undefined>, cmd: Command) => {
       const { config } = setup(cmd);
-      const ids = await emit(type, opts, config);
+      const signingSecret = opts.signingSecret ?? process.env.BELLHOP_SIGNING_SECRET;
+      const ids = await emit(type, { ...opts, ...(signingSecret && !opts.token ? { signingSecret } : {}) }, config);
       print(ids.join('\n'));
     });
 }
