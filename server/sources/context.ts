@@ -25,6 +25,9 @@ export function ignore(reason: string): Mapped {
   return { ignored: reason };
 }
 
+/** GitHub and GitLab payloads of big pushes and pull requests outgrow the event API's limit. */
+export const PROVIDER_BODY_LIMIT = 5 * 1024 * 1024;
+
 /** Makes the plugin's routes receive the body as a Buffer, whatever its content type. */
 export function useRawBody(app: FastifyInstance, bodyLimit?: number): void {
   app.removeAllContentTypeParsers();

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
 import type { EventInput, Severity } from '../../shared/envelope.js';
 import { HttpError } from '../errors.js';
-import { compact, deliver, header, ignore, links, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
+import { compact, deliver, header, ignore, links, PayloadSchema, PROVIDER_BODY_LIMIT, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { verifyGithub } from './signatures.js';
 import { at, bool, num, str, type Json } from './values.js';
 
@@ -41,7 +41,7 @@ const release = new PayloadSchema(Release, 'a GitHub release payload');
 
 export function githubRoutes(ctx: SourceContext, config: GithubConfig): FastifyPluginAsync {
   return async (app) => {
-    useRawBody(app);
+    useRawBody(app, PROVIDER_BODY_LIMIT);
     app.post('/v1/sources/github', async (request, reply) => {
       const body = rawBody(request);
       unauthorized(verifyGithub(header(request, 'x-hub-signature-256'), body, config.secrets));

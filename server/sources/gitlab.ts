@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
 import type { EventInput, Severity } from '../../shared/envelope.js';
-import { compact, deliver, header, ignore, links, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
+import { compact, deliver, header, ignore, links, PayloadSchema, PROVIDER_BODY_LIMIT, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { checkToken, standardWebhookKey, verifyStandardWebhook } from './signatures.js';
 import { at, num, str, type Json } from './values.js';
 
@@ -40,7 +40,7 @@ const pipeline = new PayloadSchema(Pipeline, 'a GitLab pipeline payload');
 export function gitlabRoutes(ctx: SourceContext, config: GitlabConfig): FastifyPluginAsync {
   const keys = config.signingTokens.map(standardWebhookKey);
   return async (app) => {
-    useRawBody(app);
+    useRawBody(app, PROVIDER_BODY_LIMIT);
     app.post(
       '/v1/sources/gitlab',
       {

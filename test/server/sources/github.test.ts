@@ -67,6 +67,14 @@ describe('GitHub source', () => {
     }
   });
 
+  it('takes payloads beyond the event API body limit (a big pull request description)', async () => {
+    const pr = JSON.parse(fixture('github/pull_request.opened.json')) as { pull_request: { body: string } };
+    pr.pull_request.body = 'x'.repeat(400 * 1024);
+    const body = JSON.stringify(pr);
+    expect((await post(body, headers('pull_request', body))).status).toBe(202);
+    expect(await world.drain()).toMatchObject([{ type: 'pr.opened' }]);
+  });
+
   it('gives a failed workflow run the error severity', async () => {
     const body = fixture('github/workflow_run.completed.failure.json');
     await post(body, headers('workflow_run', body));

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../shared/config/load.js';
+import { openSources } from '../../../server/sources/index.js';
+import type { EventPublisher } from '../../../server/publisher.js';
+import { silentLogger, tempDir, testConfig } from '../../helpers/world.js';
+
+describe('opening the sources', () => {
+  const publisher = {} as EventPublisher;
+  const open = (sources: Record<string, unknown>) => {
+    const dir = tempDir();
+    const config = testConfig({ sources }, dir.path);
+    return openSources({ config: config.sources, dataDir: dir.path, publisher, logger: silentLogger(), publishAll: async () => {} }).finally(dir.remove);
+  };
+
+  it('refuses an enabled source without its secret, naming the key', async () => {
+    await expect(open({ stripe: { enabled: true } })).rejects.toThrow(ConfigError);
+    await expect(open({ stripe: { enabled: true } })).rejects.toThrow('sources.stripe.secrets: required when the source is enabled');
+    await expect(open({ beacon: { enabled: true } })).rejects.toThrow(/sources.beacon.origins/);
+  });
+
+  it('turns nothing on by default', async () => {
+    const sources = await open({});
+    expect(sources.enabled).toEqual([]);
+    expect(sources.signedEvents).toBeUndefined();
+    await sources.close();
+  });
+});
