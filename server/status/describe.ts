@@ -11,6 +11,8 @@ const REASONS: Readonly<Record<string, string>> = {
   stopped: 'the agent was stopping',
   muted: 'muted',
   quiet: 'quiet hours',
+  expired: 'the ding command expired before it arrived (or the clocks disagree)',
+  'caught-up': 'covered by the one strike for events that waited while the bell was offline',
 };
 
 /** A reason this server does not know yet is shown as the agent wrote it. */

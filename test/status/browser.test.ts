@@ -104,6 +104,11 @@ describe.skipIf(!hasChromium)('the status page in a real browser', () => {
       await postEvents(server.url, [{ type: 'deploy.failed', severity: 'error', subject: 'api v2.3.1' }, { type: 'payment.succeeded', subject: '€49' }]);
       await page.locator('#feed tr', { hasText: 'deploy.failed' }).waitFor();
       await page.locator('#feed tr', { hasText: 'payment.succeeded' }).getByText('rang front-desk').waitFor();
+      // A mute (as Slack's /bell mute would set it) shows on the bell's row.
+      const until = new Date(Date.now() + 3600_000).toISOString();
+      await slackSink.publishAsync('bellhop/devices/front-desk/mute', JSON.stringify({ until, by: 'slack:ada' }), { qos: 1, retain: true });
+      await page.locator('#bells tr[data-device="front-desk"]', { hasText: 'muted until' }).waitFor();
+
       await page.selectOption('#filter-severity', 'error');
       expect(await page.locator('#feed tbody tr:not([hidden])').evaluateAll((rows) => rows.map((r) => r.cells[1]!.textContent))).toEqual(['deploy.failed']);
       await page.selectOption('#filter-severity', '');

@@ -13,6 +13,9 @@ describe('trace step wording', () => {
     expect(rangStep({ ...base, strikes: 0, suppressed: 'rate-cap' }, now).text).toBe('office-bell did not ring: rate cap reached (coalesced into one later strike)');
     expect(rangStep({ ...base, strikes: 0, suppressed: 'quiet' }, now).text).toBe('office-bell did not ring: quiet hours');
     expect(rangStep({ ...base, strikes: 0, suppressed: 'muted' }, now).text).toBe('office-bell did not ring: muted');
+    expect(rangStep({ ...base, strikes: 0, suppressed: 'caught-up' }, now).text).toBe(
+      'office-bell did not ring: covered by the one strike for events that waited while the bell was offline',
+    );
     expect(rangStep({ ...base, strikes: 0, suppressed: 'battery-low' }, now)).toMatchObject({ outcome: 'warn', text: 'office-bell did not ring: battery-low' });
   });
 
