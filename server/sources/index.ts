@@ -49,34 +49,36 @@ export async function openSources(opts: SourcesOptions): Promise<Sources> {
   if (problem) throw new ConfigError(problem);
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger.child({ part: 'sources' });
+  const routes: Record<string, [boolean, (ctx: SourceContext) => FastifyPluginAsync]> = {
+    stripe: [config.stripe.enabled, (ctx) => stripeRoutes(ctx, config.stripe)],
+    github: [config.github.enabled, (ctx) => githubRoutes(ctx, config.github)],
+    gitlab: [config.gitlab.enabled, (ctx) => gitlabRoutes(ctx, config.gitlab)],
+    coder: [config.coder.enabled, (ctx) => coderRoutes(ctx, config.coder)],
+    airbrake: [config.airbrake.enabled, (ctx) => airbrakeRoutes(ctx, config.airbrake)],
+    activecollab: [config.activecollab.enabled, (ctx) => activeCollabRoutes(ctx, config.activecollab)],
+    calls: [config.calls.enabled, (ctx) => callsRoutes(ctx, config.calls)],
+    beacon: [config.beacon.enabled, (ctx) => beaconRoutes(ctx, config.beacon)],
+  };
+  const on = Object.entries(routes).filter(([, [enabled]]) => enabled);
+  const enabled = on.map(([name]) => name);
+  if (config.standardWebhooks.enabled) enabled.push('standardWebhooks');
+
+  // With every source off there is nothing to remember: no file in the data folder.
+  const persist = config.dedup.persist && enabled.length > 0;
   const deliveries = new DeliveryLog({
     ttlMs: config.dedup.ttlHours * 3600_000,
     maxEntries: config.dedup.maxEntries,
     clock,
     logger,
-    ...(config.dedup.persist ? { file: join(opts.dataDir, DELIVERY_LOG_FILE) } : {}),
+    ...(persist ? { file: join(opts.dataDir, DELIVERY_LOG_FILE) } : {}),
   });
   await deliveries.open();
   const ctx: SourceContext = { publisher: opts.publisher, deliveries, clock, logger };
-
-  const plugins: Array<[string, boolean, () => FastifyPluginAsync]> = [
-    ['stripe', config.stripe.enabled, () => stripeRoutes(ctx, config.stripe)],
-    ['github', config.github.enabled, () => githubRoutes(ctx, config.github)],
-    ['gitlab', config.gitlab.enabled, () => gitlabRoutes(ctx, config.gitlab)],
-    ['coder', config.coder.enabled, () => coderRoutes(ctx, config.coder)],
-    ['airbrake', config.airbrake.enabled, () => airbrakeRoutes(ctx, config.airbrake)],
-    ['activecollab', config.activecollab.enabled, () => activeCollabRoutes(ctx, config.activecollab)],
-    ['calls', config.calls.enabled, () => callsRoutes(ctx, config.calls)],
-    ['beacon', config.beacon.enabled, () => beaconRoutes(ctx, config.beacon)],
-  ];
-  const on = plugins.filter(([, enabled]) => enabled);
-  const enabled = on.map(([name]) => name);
-  if (config.standardWebhooks.enabled) enabled.push('standardWebhooks');
   if (enabled.length > 0) logger.info({ sources: enabled }, 'webhook sources enabled');
 
   return {
     routes: async (app) => {
-      for (const [, , make] of on) await app.register(make());
+      for (const [, [, make]] of on) await app.register(make(ctx));
     },
     signedEvents: config.standardWebhooks.enabled ? signedEvents(ctx, config.standardWebhooks, opts.publishAll) : undefined,
     enabled,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/config/load.js';
 import { openSources } from '../../../server/sources/index.js';
@@ -18,10 +20,14 @@ describe('opening the sources', () => {
     await expect(open({ beacon: { enabled: true } })).rejects.toThrow(/sources.beacon.origins/);
   });
 
-  it('turns nothing on by default', async () => {
-    const sources = await open({});
+  it('turns nothing on by default, and then writes nothing to the data folder', async () => {
+    const dir = tempDir();
+    const config = testConfig({}, dir.path);
+    const sources = await openSources({ config: config.sources, dataDir: dir.path, publisher, logger: silentLogger(), publishAll: async () => {} });
     expect(sources.enabled).toEqual([]);
     expect(sources.signedEvents).toBeUndefined();
     await sources.close();
+    expect(existsSync(join(dir.path, 'sources'))).toBe(false);
+    dir.remove();
   });
 });
