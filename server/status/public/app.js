@@ -341,7 +341,8 @@ function renderTrace(trace) {
   $('trace-steps').replaceChildren(
     ...trace.steps.map((step) => {
       const [mark, word] = MARKS[step.outcome] ?? ['•', step.outcome];
-      const link = step.permalink ? h('a', { href: step.permalink, target: '_blank', rel: 'noopener noreferrer' }, 'open in Slack') : null;
+      // The server only passes web links on; checked again here so no other scheme can ever become a link.
+      const link = /^https?:\/\//i.test(step.permalink ?? '') ? h('a', { href: step.permalink, target: '_blank', rel: 'noopener noreferrer' }, 'open in Slack') : null;
       return h(
         'li',
         { className: `step outcome-${step.outcome}`, 'data-stage': step.stage },
