@@ -1,7 +1,8 @@
 // The embedded MQTT broker: aedes on TCP, sessions and queued QoS 1 messages on
 // disk, logins and per-role topic ACLs from the config.
 import { createServer, type Server, type Socket } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
@@ -47,11 +48,13 @@ export class BrokerPart implements Part {
 
   get url(): string {
     const host = this.#opts.config.host === '0.0.0.0' ? '127.0.0.1' : this.#opts.config.host;
-    return `mqtt://${host}:${this.port}`;
+    return `${this.#opts.config.tls ? 'mqtts' : 'mqtt'}://${host}:${this.port}`;
   }
 
   async start(): Promise<void> {
     const { config, dataDir } = this.#opts;
+    // Read before opening anything, so a missing file leaves nothing to clean up.
+    const tls = config.tls && { cert: readTlsFile(config.tls.certFile, 'certFile'), key: readTlsFile(config.tls.keyFile, 'keyFile') };
     const options: AedesOptions = {
       authenticate: (client, username, password, done) => this.#authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => {
@@ -81,16 +84,24 @@ export class BrokerPart implements Part {
     }
     this.#aedes = await Aedes.createBroker(options);
     this.#aedes.on('clientError', (client, err) => this.#log.debug({ clientId: client.id, err: err.message }, 'client error'));
-    this.#server = createServer((socket) => {
+    const onSocket = (socket: Socket) => {
       // Nagle plus delayed ACKs would hold small MQTT packets back by ~40 ms.
       socket.setNoDelay(true);
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
       this.#aedes!.handle(socket);
-    });
+    };
+    if (tls) {
+      const server = createTlsServer(tls, onSocket);
+      // A failed handshake (wrong CA, plain MQTT on the TLS port) only costs that one socket.
+      server.on('tlsClientError', (err) => this.#log.debug({ err: err.message }, 'TLS handshake failed'));
+      this.#server = server;
+    } else {
+      this.#server = createServer(onSocket);
+    }
     this.#server.listen(config.port, config.host);
     await once(this.#server, 'listening');
-    this.#log.info({ url: this.url, persistence: config.persistence }, 'broker listening');
+    this.#log.info({ url: this.url, persistence: config.persistence, tls: Boolean(config.tls) }, 'broker listening');
   }
 
   async stop(): Promise<void> {
@@ -136,5 +147,13 @@ export class BrokerPart implements Part {
     }
     this.#grants.set(client, grantsFor(principal, topics));
     done(null, true);
+  }
+}
+
+function readTlsFile(path: string, key: 'certFile' | 'keyFile'): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`broker.tls.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }

@@ -8,13 +8,14 @@ import { registerParts } from './commands/parts.js';
 import { registerEmit } from './commands/emit.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDocs } from './commands/docs.js';
+import { registerMosquittoConfig } from './commands/mosquitto-config.js';
 
 const program = new Command('bellhop')
   .description('Hardware notifier bridge: HTTP events -> MQTT -> a service bell (and Slack)')
   .option('-c, --config <path>', 'YAML config file (default: $BELLHOP_CONFIG, else built-in defaults)')
   .showHelpAfterError();
 
-for (const register of [registerStart, registerParts, registerEmit, registerDoctor, registerDocs]) register(program);
+for (const register of [registerStart, registerParts, registerEmit, registerDoctor, registerDocs, registerMosquittoConfig]) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ConfigError ? `config error: ${err.message}` : `bellhop: ${(err as Error).message}`;

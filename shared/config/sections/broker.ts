@@ -25,6 +25,18 @@ export const BrokerSection = Type.Object(
       description: 'level keeps sessions and queued QoS 1 messages in <dataDir>/broker across restarts; memory forgets them.',
     }),
     users: Type.Array(BrokerUser, { default: [], description: 'Broker logins and their roles; empty = open broker (loopback only).' }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ minLength: 1, description: 'Serve MQTT over TLS (mqtts://) with this certificate (PEM, with intermediates); clients trust it via mqtt.caFile. Unset: plain TCP.' }),
+          keyFile: Type.String({ minLength: 1, description: 'Private key (PEM) of broker.tls.certFile.' }),
+        },
+        {
+          additionalProperties: false,
+          description: 'Serve MQTT over TLS (mqtts://) instead of plain TCP; clients trust it through mqtt.caFile. Unset: plain TCP.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
