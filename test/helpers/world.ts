@@ -13,6 +13,7 @@ import { BrokerPart } from '../../broker/broker.js';
 import { ServerPart } from '../../server/server.js';
 import { AgentPart } from '../../device/agent.js';
 import { MockGpioDriver } from '../../device/gpio/mock.js';
+import { asBrokerPart, startMosquitto } from './mosquitto.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -75,6 +76,8 @@ export function withBroker(config: Config, brokerUrl: string): Config {
 }
 
 export async function startBroker(config: Config, logger: Logger = silentLogger()): Promise<BrokerPart> {
+  // The vitest project "mosquitto" runs the broker-facing tests again against a real Mosquitto.
+  if (process.env.BELLHOP_TEST_BROKER === 'mosquitto') return asBrokerPart(await startMosquitto(config));
   const broker = new BrokerPart({ config: config.broker, topicPrefix: config.mqtt.topicPrefix, dataDir: config.dataDir, logger });
   await broker.start();
   return broker;
