@@ -48,10 +48,18 @@ export function githubRoutes(ctx: SourceContext, config: GithubConfig): FastifyP
       const kind = header(request, 'x-github-event');
       if (!kind) throw new HttpError(400, 'bad_request', 'missing X-GitHub-Event header');
       const delivery = header(request, 'x-github-delivery');
-      const payload = githubPayload.parse(body);
+      const payload = githubPayload.parse(jsonOf(request.headers['content-type'], body));
       return deliver(ctx, request, reply, mapGithubEvent(kind, payload, delivery), { source: 'github', deliveryKey: delivery });
     });
   };
+}
+
+/** GitHub's default content type is a form whose `payload` field holds the JSON; the signature covers the form. */
+function jsonOf(contentType: string | undefined, body: Buffer): Buffer | string {
+  if (!contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) return body;
+  const payload = new URLSearchParams(body.toString('utf8')).get('payload');
+  if (payload === null) throw new HttpError(400, 'invalid_payload', 'form body has no payload field');
+  return payload;
 }
 
 export function mapGithubEvent(kind: string, payload: unknown, delivery?: string): Mapped {

@@ -75,6 +75,13 @@ describe('GitHub source', () => {
     expect(await world.drain()).toMatchObject([{ type: 'pr.opened' }]);
   });
 
+  it("also reads GitHub's default form encoding (payload=<json>), verifying the signature over the form", async () => {
+    const form = new URLSearchParams({ payload: fixture('github/release.published.json') }).toString();
+    const res = await post(form, { ...headers('release', form), 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(202);
+    expect(await world.drain()).toMatchObject([{ type: 'release.published', data: { tag: 'v2.4.0' } }]);
+  });
+
   it('gives a failed workflow run the error severity', async () => {
     const body = fixture('github/workflow_run.completed.failure.json');
     await post(body, headers('workflow_run', body));
