@@ -48,7 +48,14 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
   #perType: MinuteCounter;
   #perBell: MinuteCounter;
   #filters: string[];
-  #onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => this.#handle(topic, payload, packet);
+  #onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
+    // The client is shared with the event API: nothing the page keeps may break it.
+    try {
+      this.#handle(topic, payload, packet);
+    } catch (err) {
+      this.#log.error({ err, topic }, 'status page failed to take in a message');
+    }
+  };
   #onConnect = () => this.emit('broker', { connected: true });
   #onClose = () => this.emit('broker', { connected: false });
 
