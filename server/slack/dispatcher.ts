@@ -31,6 +31,8 @@ interface Lane {
   queue: Job[];
   limiter: ChannelLimiter;
   failures: number;
+  /** Why the last attempt failed, while the lane is backing off. */
+  lastFailure: string | undefined;
   running: Promise<void> | undefined;
 }
 
@@ -65,6 +67,7 @@ export class Dispatcher {
     if (this.#stopping) return;
     const lane = this.#lane(job.lane, job.target);
     lane.queue.push(job);
+    if (lane.lastFailure) this.#reportRetrying(job, lane.lastFailure);
     this.#kick(lane);
   }
 
@@ -89,7 +92,7 @@ export class Dispatcher {
   #lane(key: string, target: Target): Lane {
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { key, target, queue: [], limiter: new ChannelLimiter(this.#opts.config.limiter, this.#opts.clock.now()), failures: 0, running: undefined };
+      lane = { key, target, queue: [], limiter: new ChannelLimiter(this.#opts.config.limiter, this.#opts.clock.now()), failures: 0, lastFailure: undefined, running: undefined };
       this.#lanes.set(key, lane);
     }
     return lane;
@@ -126,6 +129,7 @@ export class Dispatcher {
       else if (job.kind === 'digest') await this.#digest(lane, job);
       else await this.#update(lane, job);
       lane.failures = 0;
+      lane.lastFailure = undefined;
       this.#retrying.delete(job.seq);
       return true;
     } catch (err) {
@@ -162,11 +166,16 @@ export class Dispatcher {
     lane.limiter.pause(clock.now(), backoff);
     const level = failure.kind === 'rate-limited' ? 'info' : 'warn';
     log[level]({ reason: failure.reason, retryInMs: backoff, attempt: lane.failures }, 'Slack did not take the message; will retry');
-    if (job.kind !== 'update' && !this.#retrying.has(job.seq)) {
-      this.#retrying.add(job.seq);
-      for (const eventId of ids) this.#opts.report({ eventId, status: 'retrying', error: failure.reason });
-    }
+    lane.lastFailure = failure.reason;
+    // Everything queued behind it waits for the same channel: say so for each, once.
+    for (const queued of lane.queue) this.#reportRetrying(queued, failure.reason);
     return false;
+  }
+
+  #reportRetrying(job: Job, reason: string): void {
+    if (job.kind === 'update' || this.#retrying.has(job.seq)) return;
+    this.#retrying.add(job.seq);
+    for (const eventId of eventIds(job)) this.#opts.report({ eventId, status: 'retrying', error: reason });
   }
 
   async #post(lane: Lane, job: PostJob): Promise<void> {

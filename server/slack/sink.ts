@@ -125,7 +125,11 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     this.#gate?.stop();
     const client = this.#mqtt;
     this.#mqtt = undefined;
-    if (client) await client.endAsync();
+    if (client) {
+      // Delivery reports are best effort; waiting for their PUBACKs could hang the stop on a dead link.
+      for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+      await client.endAsync();
+    }
     await this.#intake.catch(() => undefined);
     await this.#dispatcher?.stop();
     await this.#outbox?.close();

@@ -20,7 +20,7 @@ export interface SlackWorld {
   publisher: MqttClient;
   reports: DeliveryReport[];
   /** Starts a sink on this world's data folder (a second call = a restart). */
-  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock }): Promise<SlackSink>;
+  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock; beforeStart?: (sink: SlackSink) => void }): Promise<SlackSink>;
   publish(input: EventInput & { id: string }): Promise<Envelope>;
   /** Outbox jobs of the last sink started. */
   sinkPending(): number;
@@ -57,11 +57,12 @@ export async function slackWorld(slack: Record<string, unknown> = {}, fakeOption
     config,
     publisher,
     reports,
-    async startSink({ logger = silentLogger(), mqttUrl, clock } = {}) {
+    async startSink({ logger = silentLogger(), mqttUrl, clock, beforeStart } = {}) {
       const api = new WebSlackApi(createWebClient({ token: BOT_TOKEN, apiUrl: fake.apiUrl, timeoutMs: config.slack.requestTimeoutMs, logger }));
       const sinkConfig = mqttUrl ? withBroker(config, mqttUrl) : config;
       const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}) });
       sink.on('report', (r) => reports.push(r));
+      beforeStart?.(sink);
       const subscribed = new Promise<void>((resolve) => sink.once('subscribed', resolve));
       await sink.start();
       await subscribed;

@@ -1,0 +1,122 @@
+// The no-loss and no-duplicate guarantees lean on the broker's persistent session, so
+// this file also runs against a real Mosquitto (BELLHOP_TEST_BROKER=mosquitto).
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/world.js';
+import { SwallowingProxy } from './proxy.js';
+import { slackWorld, timesPosted, type SlackWorld } from './helpers.js';
+
+let world: SlackWorld | undefined;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  await world?.close();
+  world = undefined;
+});
+
+const CHANNELS = ['#a', '#b', '#c'];
+const ROUTES = CHANNELS.map((channel) => ({ match: { data: { channel } }, channel }));
+
+function postedOnce(w: SlackWorld, ids: string[]): boolean {
+  return ids.every((id) => timesPosted(w.fake, `[${id}]`) === 1);
+}
+
+/** Event subjects are "[id]" so each post can be traced back to its event. */
+async function publishMany(w: SlackWorld, prefix: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `${prefix}-${i}`;
+    ids.push(id);
+    await w.publish({ id, type: 'user.signup', subject: `[${id}]`, data: { channel: CHANNELS[i % CHANNELS.length]! } });
+  }
+  return ids;
+}
+
+describe('the sink under Slack rate limits and outages', () => {
+  it('gets a burst through a 429 storm with the real client: all delivered, none twice', async () => {
+    // Slack-like limits: two posts per channel per second, then 429 with Retry-After: 1.
+    world = await slackWorld({ routes: ROUTES, limiter: { intervalMs: 10, burst: 10 } }, { rateLimit: { max: 2, windowMs: 1000, retryAfter: 1 } });
+    await world.startSink();
+    const ids = await publishMany(world, 'storm', 12);
+    await waitFor(() => postedOnce(world!, ids), { what: 'every event posted', timeoutMs: 15_000 });
+    const rateLimited = world.fake.callsTo('chat.postMessage').filter((c) => c.outcome === 'ratelimited');
+    expect(rateLimited.length).toBeGreaterThan(0);
+    expect(world.fake.messages).toHaveLength(12);
+    expect(world.reports.filter((r) => r.status === 'retrying').length).toBeGreaterThan(0);
+    // Each channel keeps its events in order.
+    for (const channel of CHANNELS) {
+      const order = world.fake.posts(channel).map((m) => Number(/storm-(\d+)/.exec(m.text)![1]));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
+  });
+
+  it('keeps posting to other channels while one waits out a Retry-After', async () => {
+    world = await slackWorld({ routes: ROUTES });
+    world.fake.failNext('chat.postMessage', { status: 429, retryAfter: 2 }, 1, '#a');
+    await world.startSink();
+    await world.publish({ id: 'slow', type: 'user.signup', subject: '[slow]', data: { channel: '#a' } });
+    await waitFor(() => world!.fake.callsTo('chat.postMessage').some((c) => c.outcome === 'HTTP 429'), { what: 'the 429' });
+    for (const id of ['b1', 'b2', 'b3']) await world.publish({ id, type: 'user.signup', subject: `[${id}]`, data: { channel: '#b' } });
+    await waitFor(() => postedOnce(world!, ['slow', 'b1', 'b2', 'b3']), { what: 'all four', timeoutMs: 8000 });
+    expect(world.fake.messages.map((m) => m.text.match(/\[(\w+)\]/)?.[1])).toEqual(['b1', 'b2', 'b3', 'slow']);
+  });
+
+  for (const [name, fault] of [
+    ['500s', { status: 500 as const }],
+    ['dropped connections', { drop: true as const }],
+  ] as const) {
+    it(`loses nothing through a Slack outage (${name}) and posts everything once when it is back`, async () => {
+      world = await slackWorld({ routes: ROUTES });
+      world.fake.outage(fault);
+      await world.startSink();
+      const ids = await publishMany(world, 'outage', 6);
+      await waitFor(() => ids.every((id) => world!.reports.some((r) => r.eventId === id && r.status === 'retrying')), { what: 'every event retrying' });
+      expect(world.fake.messages).toHaveLength(0);
+      world.fake.outage(undefined);
+      await waitFor(() => postedOnce(world!, ids), { what: 'every event posted after the outage', timeoutMs: 8000 });
+      expect(world.fake.messages).toHaveLength(6);
+      await waitFor(() => world!.sinkPending() === 0, { what: 'an empty outbox' });
+    });
+  }
+
+  it('keeps undelivered events in its outbox across a restart while Slack is down', async () => {
+    world = await slackWorld({ routes: ROUTES });
+    world.fake.outage({ status: 503 });
+    const sink = await world.startSink();
+    const ids = await publishMany(world, 'kept', 4);
+    await waitFor(() => sink.pending === 4, { what: 'four events in the outbox' });
+    await sink.stop();
+    world.fake.outage(undefined);
+    await world.startSink();
+    await waitFor(() => postedOnce(world!, ids), { what: 'the kept events posted after the restart' });
+    expect(world.fake.messages).toHaveLength(4);
+  });
+
+  it('gets the events published while it was stopped (persistent session) and posts each once', async () => {
+    world = await slackWorld({ routes: ROUTES });
+    const sink = await world.startSink();
+    await sink.stop();
+    const ids = await publishMany(world, 'away', 5);
+    await world.startSink();
+    await waitFor(() => postedOnce(world!, ids), { what: 'the queued events' });
+    expect(world.fake.messages).toHaveLength(5);
+  });
+
+  it('posts nothing twice when it died before its acknowledgements reached the broker', async () => {
+    world = await slackWorld({ routes: ROUTES });
+    const proxy = new SwallowingProxy(world.broker.url);
+    await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const first = await world.startSink({ mqttUrl: proxy.url });
+    const duplicates: string[] = [];
+    // From here on, the sink's PUBACKs never arrive: to the broker these events are unacknowledged.
+    proxy.swallowUpstream = true;
+    const ids = await publishMany(world, 'unacked', 3);
+    await waitFor(() => postedOnce(world!, ids), { what: 'the first delivery' });
+    await proxy.stop();
+    await first.stop();
+    await world.startSink({ beforeStart: (second) => second.on('duplicate', (id) => duplicates.push(id)) });
+    await waitFor(() => duplicates.length === 3, { what: 'the broker to redeliver all three' });
+    expect(duplicates.sort()).toEqual(ids);
+    expect(world.fake.messages).toHaveLength(3);
+  });
+});
