@@ -7,6 +7,8 @@ import { Topics } from '../shared/topics.js';
 import { connectMqtt, mqttSettings, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import { buildApp } from './app.js';
 import { EventPublisher } from './publisher.js';
+import { MetricsObserver } from './metrics-observer.js';
+import { Metrics } from '../shared/metrics.js';
 import type { ApiToken } from './auth.js';
 import { StatusPart } from './status/part.js';
 import { statusPlugin } from './status/plugin.js';
@@ -18,6 +20,8 @@ export interface ServerPartOptions {
   plugins?: ReadonlyArray<FastifyPluginAsync>;
   /** How long start() waits for the broker before starting anyway (answering 503 until it connects). */
   connectWaitMs?: number;
+  /** Shared with other parts of the same process (e.g. the Slack sink) so /metrics shows them too. */
+  metrics?: Metrics;
 }
 
 export class ServerPart implements Part {
@@ -28,6 +32,7 @@ export class ServerPart implements Part {
   #app: FastifyInstance | undefined;
   #status: StatusPart | undefined;
   #readiness: Record<string, () => boolean> = {};
+  #observer: MetricsObserver | undefined;
 
   constructor(opts: ServerPartOptions) {
     this.#opts = opts;
@@ -73,7 +78,12 @@ export class ServerPart implements Part {
       }
       this.#log.warn('starting without a broker connection');
     }
-    const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs);
+    const metrics = config.server.metrics ? (this.#opts.metrics ?? new Metrics()) : undefined;
+    if (metrics) {
+      this.#observer = new MetricsObserver(client, topics, metrics);
+      this.#observer.start();
+    }
+    const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs, metrics);
     this.#readiness = { mqtt: () => client.connected, ...this.#readiness };
     const plugins = [...(this.#opts.plugins ?? [])];
     if (config.status.enabled) {
@@ -89,6 +99,7 @@ export class ServerPart implements Part {
       logger: this.#log,
       readiness: this.#readiness,
       plugins,
+      metrics,
       sources: { config: config.sources, dataDir: config.dataDir },
     });
     await this.#app.listen({ port: config.server.port, host: config.server.host });
@@ -98,6 +109,8 @@ export class ServerPart implements Part {
   async stop(): Promise<void> {
     await this.#app?.close();
     this.#app = undefined;
+    this.#observer?.stop();
+    this.#observer = undefined;
     await this.#status?.stop();
     this.#status = undefined;
     if (this.#mqtt) await this.#mqtt.endAsync();
