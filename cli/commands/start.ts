@@ -34,6 +34,7 @@ export function registerStart(program: Command): void {
       print('bellhop is running');
       print(`  broker  ${broker ? `${broker.url} (embedded, data in ${config.dataDir})` : `${resolveMqttUrl(config)} (external)`}`);
       print(`  server  ${server.url}`);
+      if (config.status.enabled) print(`  status  ${server.url}/status/ (sign in with the API token below)`);
       print(`  bell    ${config.device.id} via the ${driver.name} GPIO driver (pin ${config.device.gpio.pin})`);
       print('');
       print('Ring the bell:');
