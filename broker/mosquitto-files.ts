@@ -31,6 +31,13 @@ export interface MosquittoFilesOptions {
   autosave?: MosquittoAutosave;
   /** When started as root, Mosquitto switches to this user (its default: mosquitto). */
   user?: string;
+  /**
+   * Make every client's id its username (use_username_as_clientid). Mosquitto cannot tie a
+   * client id to a login, so otherwise one device's credentials can take over (and wipe)
+   * another bell's session by using its client id. Needs one username per connection:
+   * two server instances sharing a login would then keep kicking each other off.
+   */
+  usernameAsClientId?: boolean;
 }
 
 export interface MosquittoFiles {
@@ -65,7 +72,12 @@ export function mosquittoFiles(opts: MosquittoFilesOptions): MosquittoFiles {
     // Small MQTT packets must not wait for Nagle's algorithm (as on the embedded broker).
     'set_tcp_nodelay true',
     ...(secured
-      ? ['allow_anonymous false', `password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`]
+      ? [
+          'allow_anonymous false',
+          `password_file ${join(dir, 'passwd')}`,
+          `acl_file ${join(dir, 'acl')}`,
+          ...(opts.usernameAsClientId ? ['# Client id = username: no login can take over another\'s session.', 'use_username_as_clientid true'] : []),
+        ]
       : ['# No broker.users: an open broker, as the embedded one is without users (loopback only).', 'allow_anonymous true']),
     '',
     '# Sessions and queued QoS 1 messages survive a restart.',

@@ -10,6 +10,7 @@ interface Options {
   out: string;
   autosaveSeconds?: number;
   user?: string;
+  usernameAsClientId?: boolean;
 }
 
 export function registerMosquittoConfig(program: Command): void {
@@ -23,6 +24,10 @@ export function registerMosquittoConfig(program: Command): void {
       positiveInt,
     )
     .option('--user <name>', 'user Mosquitto switches to when started as root (its default: mosquitto)')
+    .option(
+      '--username-as-client-id',
+      "force each client's id to its username, so one device's login cannot take over another bell's session (every server/Slack instance then needs its own login)",
+    )
     .action((opts: Options, cmd: Command) => {
       const { config } = setup(cmd);
       const dir = resolve(opts.out);
@@ -32,6 +37,7 @@ export function registerMosquittoConfig(program: Command): void {
         dir,
         autosave: opts.autosaveSeconds ? { onChanges: false, intervalSeconds: opts.autosaveSeconds } : DURABLE_AUTOSAVE,
         user: opts.user,
+        usernameAsClientId: opts.usernameAsClientId === true,
       });
       const paths = writeMosquittoFiles(dir, files);
       for (const path of [paths.conf, paths.acl, paths.passwd]) if (path) print(`wrote ${path}`);

@@ -84,6 +84,12 @@ describe('the generated Mosquitto files', () => {
     expect(timed).toMatch(/^autosave_on_changes false\nautosave_interval 30$/m);
   });
 
+  it('tie client ids to logins only when asked', () => {
+    const base = { broker: { host: '127.0.0.1', port: 1883, users }, topicPrefix: 'bellhop', dir: '/srv/mq' };
+    expect(mosquittoFiles(base).conf).not.toContain('use_username_as_clientid');
+    expect(mosquittoFiles({ ...base, usernameAsClientId: true }).conf).toMatch(/^use_username_as_clientid true$/m);
+  });
+
   it('serve TLS when broker.tls is set', () => {
     const conf = mosquittoFiles({
       broker: { host: '0.0.0.0', port: 8883, users, tls: { certFile: '/certs/broker.crt', keyFile: '/certs/broker.key' } },

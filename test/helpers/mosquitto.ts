@@ -32,6 +32,7 @@ export interface MosquittoOptions {
   /** Where the generated files and mosquitto.db live (default <dataDir>/mosquitto), kept across restarts. */
   dir?: string;
   autosave?: MosquittoAutosave;
+  usernameAsClientId?: boolean;
 }
 
 // Children still running when the test process exits would outlive it.
@@ -45,6 +46,7 @@ export class MosquittoBroker {
   #config: Config;
   #dir: string;
   #autosave: MosquittoAutosave | undefined;
+  #usernameAsClientId: boolean;
   #port: number;
   #child: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
@@ -54,6 +56,7 @@ export class MosquittoBroker {
     this.#config = config;
     this.#dir = opts.dir ?? join(config.dataDir, 'mosquitto');
     this.#autosave = opts.autosave;
+    this.#usernameAsClientId = opts.usernameAsClientId ?? false;
     this.#port = config.broker.port;
   }
 
@@ -98,6 +101,7 @@ export class MosquittoBroker {
       topicPrefix: this.#config.mqtt.topicPrefix,
       dir: this.#dir,
       ...(this.#autosave ? { autosave: this.#autosave } : {}),
+      usernameAsClientId: this.#usernameAsClientId,
       // As root Mosquitto would switch to the mosquitto user, who cannot read our temp folders.
       ...(process.getuid?.() === 0 ? { user: 'root' } : {}),
     });
