@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { print, setup } from '../context.js';
 import type { DoctorSection } from '../doctor/check.js';
 import { mqttSection } from '../doctor/mqtt.js';
+import { slackSection } from '../doctor/slack.js';
 
 /** Every doctor section, in the order they are reported. */
-const SECTIONS: DoctorSection[] = [mqttSection];
+const SECTIONS: DoctorSection[] = [mqttSection, slackSection];
 
 export function registerDoctor(program: Command): void {
   program

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
 import { buildAgent, buildBroker, buildServer } from '../compose.js';
+import { buildSlack, describeSlack } from '../../server/slack/build.js';
 import { Runner } from '../run.js';
 import { print, setup } from '../context.js';
 
@@ -21,6 +22,10 @@ export function registerStart(program: Command): void {
         config = { ...config, mqtt: { ...config.mqtt, url: broker.url } };
       }
       const { server, token } = buildServer(config, logger);
+      // Without a bot token the sink runs dry and prints what it would post.
+      const slack = buildSlack(config, logger, print);
+      const socketApp = slack.socketApp;
+      if (socketApp) server.addReadinessCheck('slackSocket', () => socketApp.connected);
       await runner.start(server);
       const { agent, driver } = await buildAgent(config, logger, print);
       runner.onEmergency(() => agent.emergencyLow());
@@ -29,6 +34,8 @@ export function registerStart(program: Command): void {
         print(`${report.deviceId} ${what} for ${event.type} ${event.id}`);
       });
       await runner.start(agent);
+      await runner.start(slack.sink);
+      if (socketApp) await runner.start(socketApp);
       const body = JSON.stringify({ type: 'user.signup', data: { email: 'a@example.com' } });
       print('');
       print('bellhop is running');
@@ -36,6 +43,7 @@ export function registerStart(program: Command): void {
       print(`  server  ${server.url}`);
       if (config.status.enabled) print(`  status  ${server.url}/status/ (sign in with the API token below)`);
       print(`  bell    ${config.device.id} via the ${driver.name} GPIO driver (pin ${config.device.gpio.pin})`);
+      for (const line of describeSlack(config, slack)) print(`  ${line}`);
       print('');
       print('Ring the bell:');
       print(`  curl -X POST ${server.url}/v1/events -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -d '${body}'`);

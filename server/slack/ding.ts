@@ -34,7 +34,7 @@ export function parseCommand(text: string): Command {
       const ms = parseDuration(word);
       if (ms !== undefined && first === 'mute') durationMs = ms;
       else if (DEVICE_ID.test(word) && device === undefined) device = word;
-      else return { kind: 'invalid', message: `I did not understand "${word}".` };
+      else return { kind: 'invalid', message: `I did not understand "${mrkdwn(word)}".` };
     }
     if (first === 'unmute') return device ? { kind: 'unmute', device } : { kind: 'unmute' };
     const ms = durationMs ?? DEFAULT_MUTE_MS;
@@ -42,7 +42,7 @@ export function parseCommand(text: string): Command {
     return device ? { kind: 'mute', device, durationMs: ms } : { kind: 'mute', durationMs: ms };
   }
   if (rest.length === 0 && (first === 'all' || DEVICE_ID.test(first))) return first === 'all' ? { kind: 'ring' } : { kind: 'ring', device: first };
-  return { kind: 'invalid', message: `I did not understand "${text.trim()}".` };
+  return { kind: 'invalid', message: `I did not understand "${mrkdwn(text.trim())}".` };
 }
 
 /** "30m", "2h", "45s", "1d", "90" (minutes) -> milliseconds. */

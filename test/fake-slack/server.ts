@@ -149,7 +149,7 @@ export class FakeSlack {
 
   /** Sends a slash command over Socket Mode (waiting for a connection, as Slack queues it) and resolves on the ack. */
   async slashCommand(
-    fields: { text?: string; command?: string; user_id?: string; user_name?: string; channel_id?: string },
+    fields: { text?: string; command?: string; user_id?: string; user_name?: string; channel_id?: string; response_url?: string },
     { timeoutMs = 5000 } = {},
   ): Promise<SlashCommand> {
     const envelopeId = `env-${++this.#envelopes}`;
@@ -165,7 +165,7 @@ export class FakeSlack {
       text: fields.text ?? '',
       api_app_id: 'A0FAKE',
       is_enterprise_install: 'false',
-      response_url: `${this.url}commands/respond/${envelopeId}`,
+      response_url: fields.response_url ?? `${this.url}commands/respond/${envelopeId}`,
       trigger_id: `trigger-${envelopeId}`,
     };
     const ack = await this.#deliver({ envelope_id: envelopeId, type: 'slash_commands', payload, accepts_response_payload: true }, timeoutMs);
