@@ -24,7 +24,7 @@ export async function slackChecks(slack: SlackConfig, clients: SlackClients): Pr
   }
   if (clients.bot) results.push(...(await botChecks(slack, clients.bot)));
   else results.push({ ok: true, message: 'no bot token (SLACK_BOT_TOKEN): the sink runs as a dry run and only prints what it would post' });
-  if (clients.app) results.push(await appCheck(clients.app));
+  if (clients.app) results.push(await appCheck(clients.app, slack.apiUrl));
   else if (clients.bot) results.push({ ok: true, message: `no app token (SLACK_APP_TOKEN): ${slack.command.name} is off` });
   return results;
 }
@@ -37,7 +37,8 @@ async function botChecks(slack: SlackConfig, bot: WebClient): Promise<SlackCheck
     results.push({ ok: true, message: `bot token works: ${res.user ? `@${res.user}` : 'the bot'} in ${res.team ?? 'the workspace'}` });
     scopes = res.response_metadata?.scopes;
   } catch (err) {
-    return [{ ok: false, message: `bot token: ${explain(err)}. Copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions into SLACK_BOT_TOKEN` }];
+    const fix = err instanceof WebAPIPlatformError ? 'Copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions into SLACK_BOT_TOKEN' : `Check the network and slack.apiUrl (${slack.apiUrl})`;
+    return [{ ok: false, message: `bot token: ${explain(err)}. ${fix}` }];
   }
   if (!scopes) return [...results, { ok: true, message: 'Slack did not list the token\'s scopes, so they were not checked' }];
   const has = new Set(scopes);
@@ -60,15 +61,16 @@ async function botChecks(slack: SlackConfig, bot: WebClient): Promise<SlackCheck
   return results;
 }
 
-async function appCheck(app: WebClient): Promise<SlackCheck> {
+async function appCheck(app: WebClient, apiUrl: string): Promise<SlackCheck> {
   try {
     await app.apps.connections.open();
     return { ok: true, message: 'app token works: Socket Mode can connect' };
   } catch (err) {
-    return {
-      ok: false,
-      message: `app token: ${explain(err)}. Turn on Socket Mode (Settings > Socket Mode) and put an app-level token with connections:write (Basic Information > App-Level Tokens) into SLACK_APP_TOKEN`,
-    };
+    const fix =
+      err instanceof WebAPIPlatformError
+        ? 'Turn on Socket Mode (Settings > Socket Mode) and put an app-level token with connections:write (Basic Information > App-Level Tokens) into SLACK_APP_TOKEN'
+        : `Check the network and slack.apiUrl (${apiUrl})`;
+    return { ok: false, message: `app token: ${explain(err)}. ${fix}` };
   }
 }
 
