@@ -109,13 +109,17 @@ export class BrokerPart implements Part {
     const aedes = this.#aedes;
     this.#server = undefined;
     this.#aedes = undefined;
+    // aedes first: it closes its clients and writes their sessions while the store is open.
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of this.#sockets) s.destroy();
       await closed;
     }
-    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     if (this.#db) {
+      // Client clean-up (wills, session writes) finishes a few ticks after close's callback;
+      // closing the store under it would throw LEVEL_DATABASE_NOT_OPEN from inside aedes.
+      await new Promise((resolve) => setTimeout(resolve, 25));
       await this.#db.close();
       this.#db = undefined;
     }

@@ -40,7 +40,8 @@ export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: num
   }
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
     if (!(error instanceof BrokerUnavailableError)) {
-      request.log.info({ method: request.method, url: request.url, err: error.message }, 'request refused');
+      // The path only: query strings can carry webhook keys (Airbrake's ?key=).
+      request.log.info({ method: request.method, path: request.url.split('?')[0], err: error.message }, 'request refused');
     }
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message });
@@ -68,6 +69,6 @@ export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: num
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 }

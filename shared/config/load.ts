@@ -5,6 +5,7 @@ import { Value, type ValueError } from '@sinclair/typebox/value';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
+import { sourcesProblem } from './sections/sources.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -69,6 +70,8 @@ export function parseConfig(raw: unknown): Config {
 }
 
 function crossCheck(config: Config): void {
+  const sources = sourcesProblem(config.sources);
+  if (sources) throw new ConfigError(sources);
   if (config.device.id === 'all') throw new ConfigError('device.id: "all" is reserved for the broadcast topic');
   if (config.device.bell.pulseMs > config.device.bell.maxPulseMs) {
     throw new ConfigError(
