@@ -14,10 +14,20 @@ describe('opening the sources', () => {
     return openSources({ config: config.sources, dataDir: dir.path, publisher, logger: silentLogger(), publishAll: async () => {} }).finally(dir.remove);
   };
 
-  it('refuses an enabled source without its secret, naming the key', async () => {
-    await expect(open({ stripe: { enabled: true } })).rejects.toThrow(ConfigError);
-    await expect(open({ stripe: { enabled: true } })).rejects.toThrow('sources.stripe.secrets: required when the source is enabled');
-    await expect(open({ beacon: { enabled: true } })).rejects.toThrow(/sources.beacon.origins/);
+  it('refuses an enabled source without its secret when the config loads, naming the key', () => {
+    expect(() => testConfig({ sources: { stripe: { enabled: true } } })).toThrow(ConfigError);
+    expect(() => testConfig({ sources: { stripe: { enabled: true } } })).toThrow('sources.stripe.secrets: required when the source is enabled');
+    expect(() => testConfig({ sources: { beacon: { enabled: true } } })).toThrow(/sources.beacon.origins/);
+  });
+
+  it('refuses it again when opening the sources, for configs built without the loader', async () => {
+    const dir = tempDir();
+    const config = testConfig({}, dir.path);
+    const unchecked = { ...config.sources, stripe: { ...config.sources.stripe, enabled: true } };
+    await expect(
+      openSources({ config: unchecked, dataDir: dir.path, publisher, logger: silentLogger(), publishAll: async () => {} }),
+    ).rejects.toThrow('sources.stripe.secrets: required when the source is enabled');
+    dir.remove();
   });
 
   it('turns nothing on by default, and then writes nothing to the data folder', async () => {
