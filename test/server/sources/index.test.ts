@@ -8,11 +8,7 @@ import { silentLogger, tempDir, testConfig } from '../../helpers/world.js';
 
 describe('opening the sources', () => {
   const publisher = {} as EventPublisher;
-  const open = (sources: Record<string, unknown>) => {
-    const dir = tempDir();
-    const config = testConfig({ sources }, dir.path);
-    return openSources({ config: config.sources, dataDir: dir.path, publisher, logger: silentLogger(), publishAll: async () => {} }).finally(dir.remove);
-  };
+
 
   it('refuses an enabled source without its secret when the config loads, naming the key', () => {
     expect(() => testConfig({ sources: { stripe: { enabled: true } } })).toThrow(ConfigError);
