@@ -179,8 +179,22 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   #scheduleHeartbeat(): void {
     this.#heartbeat = this.#clock.setTimeout(() => {
       this.#publishState();
+      this.#refreshMute();
       this.#scheduleHeartbeat();
     }, this.#opts.config.device.heartbeatSeconds * 1000);
+  }
+
+  /**
+   * Subscribing again brings the retained mute state again. aedes acknowledges a
+   * QoS 1 publish before routing it, so a retained mute can be overtaken by a
+   * plain event published right after it, and is then dropped as a duplicate for
+   * this subscriber; this heals it within a heartbeat.
+   */
+  #refreshMute(): void {
+    const client = this.#mqtt;
+    if (!client?.connected) return;
+    const id = this.deviceId;
+    client.subscribe([this.#topics.device(id, 'mute'), this.#topics.device(BROADCAST_DEVICE, 'mute')], { qos: 1 });
   }
 
   #publishState(): void {
