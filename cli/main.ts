@@ -8,6 +8,8 @@ import { registerParts } from './commands/parts.js';
 import { registerEmit } from './commands/emit.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerSlack } from './commands/slack.js';
+import { registerInstallService } from './commands/install-service.js';
+import { registerPinLow } from './commands/pin-low.js';
 import { registerDocs } from './commands/docs.js';
 import { registerMosquittoConfig } from './commands/mosquitto-config.js';
 
@@ -16,7 +18,7 @@ const program = new Command('bellhop')
   .option('-c, --config <path>', 'YAML config file (default: $BELLHOP_CONFIG, else built-in defaults)')
   .showHelpAfterError();
 
-for (const register of [registerStart, registerParts, registerSlack, registerEmit, registerDoctor, registerDocs, registerMosquittoConfig]) register(program);
+for (const register of [registerStart, registerParts, registerSlack, registerEmit, registerDoctor, registerDocs, registerInstallService, registerPinLow, registerMosquittoConfig]) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ConfigError ? `config error: ${err.message}` : `bellhop: ${(err as Error).message}`;

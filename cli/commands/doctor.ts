@@ -3,9 +3,10 @@ import { print, setup } from '../context.js';
 import type { DoctorSection } from '../doctor/check.js';
 import { mqttSection } from '../doctor/mqtt.js';
 import { slackSection } from '../doctor/slack.js';
+import { gpioSection } from '../doctor/gpio.js';
 
 /** Every doctor section, in the order they are reported. */
-const SECTIONS: DoctorSection[] = [mqttSection, slackSection];
+const SECTIONS: DoctorSection[] = [gpioSection, mqttSection, slackSection];
 
 export function registerDoctor(program: Command): void {
   program

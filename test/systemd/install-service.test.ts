@@ -1,0 +1,199 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { planInstall, renderUnit, systemdQuote } from '../../cli/commands/install-service.js';
+import { loadConfig } from '../../shared/config/load.js';
+import { assertBuilt, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/world.js';
+
+const TEMPLATES = fileURLToPath(new URL('../../systemd/', import.meta.url));
+const analyze = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
+const sysusers = spawnSync('sh', ['-c', 'command -v systemd-sysusers']).status === 0 && process.getuid?.() === 0;
+if (!analyze) console.warn('skipping systemd-analyze verify: systemd-analyze is not installed (apt-get install systemd)');
+if (!sysusers) console.warn('skipping the user checks of install-service: needs systemd-sysusers and root');
+
+const dirs: Array<() => void> = [];
+afterEach(() => dirs.splice(0).forEach((r) => r()));
+
+/** An empty root, or a Raspberry Pi OS-like one with a gpio group. */
+function root(opts: { gpio?: boolean } = {}): string {
+  const dir = tempDir('bellhop-root-');
+  dirs.push(dir.remove);
+  if (opts.gpio) {
+    mkdirSync(join(dir.path, 'etc'));
+    writeFileSync(join(dir.path, 'etc/group'), 'root:x:0:\ngpio:x:997:\n');
+  }
+  return dir.path;
+}
+
+/** KEY=value lines, as systemd's EnvironmentFile reads them. */
+function envFile(path: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+async function install(kind: 'agent' | 'server', dir: string, ...extra: string[]) {
+  const cli = runCli(['install-service', kind, '--root', dir, ...extra]);
+  const code = await cli.exited;
+  expect(code, cli.stderr()).toBe(0);
+  return cli.stdout();
+}
+
+function verify(unitFile: string): { status: number | null; output: string } {
+  const r = spawnSync('systemd-analyze', ['verify', unitFile], { encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+describe('bellhop install-service', () => {
+  beforeAll(() => assertBuilt());
+
+  it('installs the agent: the unit, a config skeleton that loads, a 0640 secrets file, and prints the systemctl line', async () => {
+    const dir = root({ gpio: true });
+    const out = await install('agent', dir);
+    const unit = readFileSync(join(dir, 'etc/systemd/system/bellhop-agent.service'), 'utf8');
+    expect(unit).toContain(`ExecStart=${process.execPath} ${fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))} agent`);
+    expect(unit).toMatch(/^ExecStopPost=.* pin-low$/m);
+    expect(unit).toMatch(/^SupplementaryGroups=gpio$/m);
+    expect(unit).toMatch(/^EnvironmentFile=-\/etc\/bellhop\/agent\.env$/m);
+    expect(out).toContain('sudo systemctl daemon-reload && sudo systemctl enable --now bellhop-agent.service');
+
+    const yaml = join(dir, 'etc/bellhop/agent.yaml');
+    const env = join(dir, 'etc/bellhop/agent.env');
+    expect(statSync(env).mode & 0o777).toBe(0o640);
+    expect(statSync(yaml).mode & 0o777).toBe(0o640);
+    const config = loadConfig({ file: yaml, env: envFile(env) });
+    expect(config.device.gpio).toMatchObject({ driver: 'onoff', pin: 17 });
+    expect(config.device.mqtt.password).toBe('paste-the-device-password-here');
+    expect(config.mqtt.url).toMatch(/^mqtt:\/\//);
+  });
+
+  it.skipIf(!sysusers)('creates the bellhop user in the gpio group', async () => {
+    const dir = root({ gpio: true });
+    await install('agent', dir);
+    expect(readFileSync(join(dir, 'etc/passwd'), 'utf8')).toMatch(/^bellhop:x:\d+:\d+:bellhop:\/var\/lib\/bellhop:\/usr\/sbin\/nologin$/m);
+    expect(readFileSync(join(dir, 'etc/group'), 'utf8')).toMatch(/^gpio:x:997:bellhop$/m);
+    // The secrets file belongs to that group, so the service (and only it) may read it.
+    const gid = Number(/^bellhop:x:(\d+):/m.exec(readFileSync(join(dir, 'etc/group'), 'utf8'))![1]);
+    expect(statSync(join(dir, 'etc/bellhop/agent.env')).gid).toBe(gid);
+  });
+
+  it.skipIf(!analyze)('writes units that systemd-analyze verify accepts', async () => {
+    for (const kind of ['agent', 'server'] as const) {
+      const dir = root({ gpio: true });
+      await install(kind, dir);
+      const unit = join(dir, 'etc/systemd/system', kind === 'agent' ? 'bellhop-agent.service' : 'bellhop.service');
+      expect(verify(unit)).toEqual({ status: 0, output: '' });
+    }
+  });
+
+  it.skipIf(!analyze)('would be caught by systemd-analyze if a unit were broken', () => {
+    const dir = root();
+    const broken = join(dir, 'bellhop-agent.service');
+    writeFileSync(broken, readFileSync(join(TEMPLATES, 'bellhop-agent.service'), 'utf8').replace('Type=exec', 'Type=sometimes'));
+    expect(verify(broken).output).toMatch(/Failed to parse service type/);
+  });
+
+  it('installs the server with generated secrets that its config skeleton uses', async () => {
+    const dir = root();
+    const out = await install('server', dir);
+    const env = envFile(join(dir, 'etc/bellhop/bellhop.env'));
+    const secrets = Object.values(env);
+    expect(Object.keys(env)).toEqual(['BELLHOP_API_TOKEN', 'BELLHOP_SERVER_MQTT_PASSWORD', 'BELLHOP_DEVICE_PASSWORD', 'BELLHOP_LOCAL_BELL_PASSWORD']);
+    expect(new Set(secrets).size).toBe(4);
+    for (const s of secrets) expect(s).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const config = loadConfig({ file: join(dir, 'etc/bellhop/bellhop.yaml'), env });
+    expect(config.broker.users.map((u) => [u.username, u.role])).toEqual([
+      ['server', 'server'],
+      ['office-bell', 'device'],
+      ['server-bell', 'device'],
+    ]);
+    expect(config.server.tokens).toEqual([{ name: 'env', token: env.BELLHOP_API_TOKEN }]);
+    expect(out).toContain('sudo systemctl daemon-reload && sudo systemctl enable --now bellhop.service');
+    expect(out).not.toContain(env.BELLHOP_DEVICE_PASSWORD);
+  });
+
+  it('keeps an existing config and secrets when run again, and replaces the unit', async () => {
+    const dir = root();
+    await install('server', dir);
+    const before = readFileSync(join(dir, 'etc/bellhop/bellhop.env'), 'utf8');
+    writeFileSync(join(dir, 'etc/systemd/system/bellhop.service'), 'stale');
+    const out = await install('server', dir);
+    expect(out).toContain(`keep ${join(dir, 'etc/bellhop/bellhop.env')} (already there)`);
+    expect(readFileSync(join(dir, 'etc/bellhop/bellhop.env'), 'utf8')).toBe(before);
+    expect(readFileSync(join(dir, 'etc/systemd/system/bellhop.service'), 'utf8')).toContain('ExecStart=');
+  });
+
+  it('only says what it would do with --dry-run', async () => {
+    const dir = root();
+    const out = await install('agent', dir, '--dry-run');
+    expect(out).toContain(`would write ${join(dir, 'etc/systemd/system/bellhop-agent.service')}`);
+    expect(out).toContain('would create the system user bellhop');
+    expect(out).toContain('sudo systemctl daemon-reload && sudo systemctl enable --now bellhop-agent.service');
+    expect(existsSync(join(dir, 'etc'))).toBe(false);
+  });
+
+  it('refuses an unknown kind', async () => {
+    const cli = runCli(['install-service', 'toaster', '--dry-run']);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toContain('expected agent or server, got "toaster"');
+  });
+});
+
+describe('rendering a unit', () => {
+  const template = readFileSync(join(TEMPLATES, 'bellhop-agent.service'), 'utf8');
+  const render = (over: Partial<Parameters<typeof renderUnit>[1]> = {}) => {
+    const notes: string[] = [];
+    const unit = renderUnit(template, { node: '/usr/bin/node', main: '/usr/lib/node_modules/bellhop/dist/cli/main.js', user: 'bellhop', gpioGroup: true, systemdVersion: 255, notes, ...over });
+    return { unit, notes };
+  };
+
+  it('points ExecStart and ExecStopPost at this installation', () => {
+    const { unit } = render();
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/usr\/lib\/node_modules\/bellhop\/dist\/cli\/main\.js agent$/m);
+    expect(unit).toMatch(/^ExecStopPost=\/usr\/bin\/node \/usr\/lib\/node_modules\/bellhop\/dist\/cli\/main\.js pin-low$/m);
+  });
+
+  it('backs restarts off on systemd 254 and later, and leaves the keys out where they are unknown (Raspberry Pi OS bookworm has 252)', () => {
+    expect(render({ systemdVersion: 255 }).unit).toMatch(/^RestartSteps=\d+$/m);
+    const old = render({ systemdVersion: 252 }).unit;
+    expect(old).not.toMatch(/RestartSteps|RestartMaxDelaySec/);
+    expect(old).toMatch(/^RestartSec=5s$/m);
+  });
+
+  it('leaves out the gpio group where there is none', () => {
+    expect(render({ gpioGroup: false }).unit).not.toContain('SupplementaryGroups');
+  });
+
+  it('keeps a Node under a home folder readable', () => {
+    const { unit, notes } = render({ node: '/home/pi/.nvm/versions/node/v20.11.0/bin/node' });
+    expect(unit).toMatch(/^ProtectHome=read-only$/m);
+    expect(notes.join()).toContain('ProtectHome=read-only');
+  });
+
+  it('keeps the hardening that still lets the agent write /sys/class/gpio', () => {
+    const { unit } = render();
+    for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'Restart=on-failure']) expect(unit).toContain(`\n${line}\n`);
+    // ProtectKernelTunables would make /sys read-only.
+    expect(unit).not.toMatch(/^ProtectKernelTunables=yes$/m);
+    expect(unit).not.toMatch(/^MemoryDenyWriteExecute=yes$/m);
+  });
+
+  it('quotes paths for systemd', () => {
+    expect(systemdQuote('/opt/my apps/node')).toBe('"/opt/my apps/node"');
+    expect(systemdQuote('/opt/100%/node')).toBe('/opt/100%%/node');
+  });
+
+  it('plans the same steps it prints', () => {
+    const dir = root();
+    const plan = planInstall({ kind: 'agent', root: dir, node: '/usr/bin/node', main: '/x/main.js', systemdVersion: 252 });
+    expect(plan.unitPath).toBe(join(dir, 'etc/systemd/system/bellhop-agent.service'));
+    expect(plan.steps.map((s) => s.what).join('\n')).toContain(`write ${plan.configPath} (config skeleton; mode 0640, group bellhop)`);
+    expect(plan.notes.join('\n')).toContain('no "gpio" group here');
+  });
+});
