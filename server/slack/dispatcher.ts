@@ -34,6 +34,7 @@ interface Lane {
   /** Why the last attempt failed, while the lane is backing off. */
   lastFailure: string | undefined;
   running: Promise<void> | undefined;
+  idleSince: number;
 }
 
 interface Sleeper {
@@ -48,6 +49,7 @@ const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const DM_HIT_MS = 3600_000;
 const DM_MISS_MS = 300_000;
 const DM_CACHE_SIZE = 1000;
+const LANE_IDLE_MS = 60_000;
 
 export class Dispatcher {
   #opts: DispatcherOptions;
@@ -92,7 +94,9 @@ export class Dispatcher {
   #lane(key: string, target: Target): Lane {
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = { key, target, queue: [], limiter: new ChannelLimiter(this.#opts.config.limiter, this.#opts.clock.now()), failures: 0, lastFailure: undefined, running: undefined };
+      const now = this.#opts.clock.now();
+      this.#sweep(now);
+      lane = { key, target, queue: [], limiter: new ChannelLimiter(this.#opts.config.limiter, now), failures: 0, lastFailure: undefined, running: undefined, idleSince: now };
       this.#lanes.set(key, lane);
     }
     return lane;
@@ -102,10 +106,19 @@ export class Dispatcher {
     if (lane.running) return;
     lane.running = this.#drain(lane).finally(() => {
       lane.running = undefined;
-      // Forget idle lanes (hundreds of project channels); the limiter state goes with them.
-      if (lane.queue.length === 0 && !this.#stopping) this.#lanes.delete(lane.key);
-      else if (!this.#stopping) this.#kick(lane);
+      lane.idleSince = this.#opts.clock.now();
+      // Something was queued while the loop was finishing.
+      if (lane.queue.length > 0 && !this.#stopping) this.#kick(lane);
     });
+  }
+
+  /** Forgets lanes idle long enough for their limiter to be full again (hundreds of project channels). */
+  #sweep(now: number): void {
+    const { intervalMs, burst } = this.#opts.config.limiter;
+    const refilled = Math.max(LANE_IDLE_MS, intervalMs * burst);
+    for (const [key, lane] of this.#lanes) {
+      if (!lane.running && lane.queue.length === 0 && now - lane.idleSince > refilled) this.#lanes.delete(key);
+    }
   }
 
   async #drain(lane: Lane): Promise<void> {

@@ -115,7 +115,12 @@ export class Outbox {
   async open(): Promise<{ jobs: Job[]; threads: Map<string, ThreadRoot> }> {
     mkdirSync(this.#dir, { recursive: true });
     const db = new Level<string, Json>(this.#dir, { valueEncoding: 'json' });
-    await db.open();
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      throw new Error(`cannot open the Slack outbox in ${this.#dir}: ${cause} (is another Slack sink using this data folder?)`);
+    }
     this.#db = db;
     const jobs: Job[] = [];
     for await (const value of this.#sub('jobs').values()) {

@@ -15,7 +15,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
 import { EnvelopeError, parseEnvelope, type Envelope } from '../../shared/envelope.js';
 import { parseRang, type DeliveryReport, type RangReport } from '../../shared/messages.js';
-import { connectMqtt, mqttSettings, type MqttClient } from '../../shared/mqtt.js';
+import { connectMqtt, mqttSettings, waitForConnect, type MqttClient } from '../../shared/mqtt.js';
 import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
@@ -28,6 +28,10 @@ export interface SlackSinkOptions {
   api: SlackApi;
   logger: Logger;
   clock?: Clock;
+  /** How long start() waits for the broker before going on without it (default 5 s). */
+  connectWaitMs?: number;
+  /** Where the outbox lives; tests pass one that fails on demand. */
+  createOutbox?: (dir: string, dedupSize: number) => Outbox;
 }
 
 export interface SlackSinkEvents {
@@ -76,7 +80,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const { config } = this.#opts;
     const slack = config.slack;
     this.#stopping = false;
-    const outbox = new Outbox(join(config.dataDir, 'slack'), slack.dedupSize);
+    const outbox = (this.#opts.createOutbox ?? ((dir, size) => new Outbox(dir, size)))(join(config.dataDir, 'slack'), slack.dedupSize);
     const { jobs, threads } = await outbox.open();
     this.#outbox = outbox;
     this.#dispatcher = new Dispatcher({
@@ -118,6 +122,38 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     });
     client.on('offline', () => this.#log.warn('MQTT broker unreachable; retrying'));
     client.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));
+    await this.#firstSubscription(client);
+  }
+
+  /**
+   * Started means subscribed: on a first run there is no session yet, and events published
+   * before the subscription would never reach us. A broker that is down is waited for in
+   * the background; a refused login stops the start.
+   */
+  async #firstSubscription(client: MqttClient): Promise<void> {
+    const waitMs = this.#opts.connectWaitMs ?? 5000;
+    let onSubscribed: () => void = () => undefined;
+    const subscribed = new Promise<boolean>((resolve) => {
+      const timer = this.#clock.setTimeout(() => resolve(false), waitMs);
+      onSubscribed = () => {
+        this.#clock.clearTimeout(timer);
+        resolve(true);
+      };
+      this.once('subscribed', onSubscribed);
+    });
+    try {
+      await waitForConnect(client, waitMs);
+    } catch (err) {
+      if (typeof (err as { code?: unknown }).code === 'number') {
+        onSubscribed();
+        await this.stop();
+        throw new Error(`MQTT broker refused the Slack sink's login: ${(err as Error).message}`);
+      }
+    }
+    if (!(await subscribed)) {
+      this.off('subscribed', onSubscribed);
+      this.#log.warn('starting without a broker subscription yet; events are taken once it is made');
+    }
   }
 
   async stop(): Promise<void> {
@@ -221,7 +257,6 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     if (!first) return;
     if (batch.held.length === 1) return void this.#dispatcher!.enqueue(first);
     const outbox = this.#outbox!;
-    const type = batch.key.split('\u0000')[1] ?? 'event';
     try {
       const digest = await outbox.transaction((tx) => {
         const job: DigestJob = {
@@ -229,7 +264,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
           kind: 'digest',
           lane: first.lane,
           target: first.target,
-          type,
+          type: first.type,
           eventIds: batch.held.map((j) => j.eventId),
           total: batch.total,
         };

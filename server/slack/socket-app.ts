@@ -107,14 +107,26 @@ export class SocketApp implements Part {
     });
     this.#mqtt = mqtt;
     mqtt.on('message', (topic, payload, packet) => this.#devices.onMessage(topic, payload, packet.retain, this.#clock.now()));
+    // The bells' retained statuses arrive with the subscription; wait a little for them so
+    // the first /ding knows the bells, but never block on a broker that is down.
+    let subscribed: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimeout(resolve, 3000);
+      subscribed = () => {
+        this.#clock.clearTimeout(timer);
+        resolve();
+      };
+    });
     mqtt.on('connect', () => {
       mqtt.subscribe(Object.fromEntries(this.#devices.filters().map((f) => [f, { qos: 1 as const }])), (err, granted) => {
+        subscribed();
         if (err) return void this.#log.error({ err: err.message }, 'subscribe failed');
         const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
         if (refused.length > 0) this.#log.error({ refused }, 'broker refused subscriptions (ACL? the app needs the slack role)');
       });
     });
     mqtt.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));
+    await ready;
 
     const client = new SocketModeClient({
       appToken: slack.appToken,
@@ -144,7 +156,9 @@ export class SocketApp implements Part {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#clearTimers();
+    this.#clearHelloTimer();
+    if (this.#retryTimer) this.#clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     for (const wait of this.#waits) {
       this.#clock.clearTimeout(wait.timer);
       wait.finish();
@@ -156,7 +170,9 @@ export class SocketApp implements Part {
     if (client) {
       this.#unlisten();
       // disconnect() waits for a close handshake; do not let a dead peer hold up shutdown.
-      await Promise.race([client.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([client.disconnect().catch(() => undefined), new Promise((r) => (timer = this.#clock.setTimeout(() => r(undefined), 2000)))]);
+      if (timer) this.#clock.clearTimeout(timer);
     }
     this.#setState('stopped');
     const mqtt = this.#mqtt;
@@ -176,7 +192,7 @@ export class SocketApp implements Part {
     client.start().then(
       () => {
         this.#connecting = false;
-        this.#clearTimers();
+        this.#clearHelloTimer();
         if (this.#stopping) return;
         this.#failures = 0;
         this.#lastReason = undefined;
@@ -185,7 +201,7 @@ export class SocketApp implements Part {
       },
       (err: unknown) => {
         this.#connecting = false;
-        this.#clearTimers();
+        this.#clearHelloTimer();
         if (this.#stopping) return;
         this.#failures += 1;
         const delay = this.#backoff();
@@ -226,13 +242,9 @@ export class SocketApp implements Part {
     return Math.min(MAX_BACKOFF_MS, base * 2 ** Math.min(this.#failures - 1, 10));
   }
 
-  #clearTimers(): void {
+  #clearHelloTimer(): void {
     if (this.#helloTimer) this.#clock.clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
-    if (this.#stopping && this.#retryTimer) {
-      this.#clock.clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
-    }
   }
 
   #setState(state: SocketState): void {

@@ -1,7 +1,8 @@
 // The no-loss and no-duplicate guarantees lean on the broker's persistent session, so
 // this file also runs against a real Mosquitto (BELLHOP_TEST_BROKER=mosquitto).
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/world.js';
+import { captureLogger, waitFor } from '../helpers/world.js';
+import { Outbox } from '../../server/slack/outbox.js';
 import { SwallowingProxy } from './proxy.js';
 import { slackWorld, timesPosted, type SlackWorld } from './helpers.js';
 
@@ -99,6 +100,30 @@ describe('the sink under Slack rate limits and outages', () => {
     await world.startSink();
     await waitFor(() => postedOnce(world!, ids), { what: 'the queued events' });
     expect(world.fake.messages).toHaveLength(5);
+  });
+
+  it('leaves an event it could not store unacknowledged, so the broker hands it over again after a restart', async () => {
+    world = await slackWorld({ routes: ROUTES });
+    const { logger, lines } = captureLogger('info');
+    // A disk that fails once, on the first event.
+    let failures = 1;
+    const sink = await world.startSink({
+      logger,
+      createOutbox: (dir, size) =>
+        new (class extends Outbox {
+          override accept(...args: Parameters<Outbox['accept']>) {
+            return failures-- > 0 ? Promise.reject(new Error('disk full')) : super.accept(...args);
+          }
+        })(dir, size),
+    });
+    await publishMany(world, 'disk', 2);
+    await waitFor(() => postedOnce(world!, ['disk-1']), { what: 'the event after the failed one' });
+    expect(lines().find((l) => l.msg === 'could not store an event; leaving it unacknowledged')).toMatchObject({ err: 'disk full' });
+    expect(timesPosted(world.fake, '[disk-0]')).toBe(0);
+    await sink.stop();
+    await world.startSink();
+    await waitFor(() => postedOnce(world!, ['disk-0', 'disk-1']), { what: 'the unacknowledged event after the restart' });
+    expect(world.fake.messages).toHaveLength(2);
   });
 
   it('posts nothing twice when it died before its acknowledgements reached the broker', async () => {

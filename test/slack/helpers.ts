@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import type { BrokerPart } from '../../broker/broker.js';
 import { SlackSink } from '../../server/slack/sink.js';
+import type { Outbox } from '../../server/slack/outbox.js';
 import { WebSlackApi, createWebClient } from '../../server/slack/api.js';
 import { BOT_TOKEN, FakeSlack, type FakeSlackOptions } from '../fake-slack/server.js';
 import { connectClient, silentLogger, startBroker, testConfig, withBroker } from '../helpers/world.js';
@@ -20,7 +21,7 @@ export interface SlackWorld {
   publisher: MqttClient;
   reports: DeliveryReport[];
   /** Starts a sink on this world's data folder (a second call = a restart). */
-  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock; beforeStart?: (sink: SlackSink) => void }): Promise<SlackSink>;
+  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock; beforeStart?: (sink: SlackSink) => void; createOutbox?: (dir: string, size: number) => Outbox }): Promise<SlackSink>;
   publish(input: EventInput & { id: string }): Promise<Envelope>;
   /** Outbox jobs of the last sink started. */
   sinkPending(): number;
@@ -57,10 +58,10 @@ export async function slackWorld(slack: Record<string, unknown> = {}, fakeOption
     config,
     publisher,
     reports,
-    async startSink({ logger = silentLogger(), mqttUrl, clock, beforeStart } = {}) {
+    async startSink({ logger = silentLogger(), mqttUrl, clock, beforeStart, createOutbox } = {}) {
       const api = new WebSlackApi(createWebClient({ token: BOT_TOKEN, apiUrl: fake.apiUrl, timeoutMs: config.slack.requestTimeoutMs, logger }));
       const sinkConfig = mqttUrl ? withBroker(config, mqttUrl) : config;
-      const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}) });
+      const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}), ...(createOutbox ? { createOutbox } : {}) });
       sink.on('report', (r) => reports.push(r));
       beforeStart?.(sink);
       const subscribed = new Promise<void>((resolve) => sink.once('subscribed', resolve));
