@@ -50,6 +50,7 @@ const DM_HIT_MS = 3600_000;
 const DM_MISS_MS = 300_000;
 const DM_CACHE_SIZE = 1000;
 const LANE_IDLE_MS = 60_000;
+const THREADS_SWEEP_AT = 500;
 
 export class Dispatcher {
   #opts: DispatcherOptions;
@@ -237,6 +238,7 @@ export class Dispatcher {
         const started: ThreadRoot = { rootEventId: job.eventId, channel: res.channel, ts: res.ts, lastAt: clock.now() };
         tx.putThread(threadKey, started);
         tx.ops.push(() => this.#opts.threads.set(threadKey, started));
+        this.#forgetOldThreads(tx);
       }
       for (const j of jobs) tx.putJob(j);
       return jobs;
@@ -305,6 +307,18 @@ export class Dispatcher {
 
   #updateJob(eventId: string, ref: MessageRef): UpdateJob {
     return { seq: this.#opts.outbox.nextSeq(), kind: 'update', lane: ref.lane, target: ref.target, eventId, channel: ref.channel, ts: ref.ts };
+  }
+
+  /** Threads past their window are forgotten, on disk too, once there are many. */
+  #forgetOldThreads(tx: Tx): void {
+    const threads = this.#opts.threads;
+    if (threads.size < THREADS_SWEEP_AT) return;
+    const now = this.#opts.clock.now();
+    for (const [key, root] of threads) {
+      if (now - root.lastAt <= this.#opts.config.threads.windowMs) continue;
+      tx.deleteThread(key);
+      tx.ops.push(() => threads.delete(key));
+    }
   }
 
   #liveRoot(key: string, eventId: string): ThreadRoot | undefined {

@@ -20,7 +20,7 @@ import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
 import { fingerprintOf, threadedTypes } from './fingerprint.js';
-import { Outbox, type DigestJob, type Job, type PostJob } from './outbox.js';
+import { Outbox, type DigestJob, type Job, type PostJob, type ThreadRoot } from './outbox.js';
 import { Router } from './router.js';
 
 export interface SlackSinkOptions {
@@ -90,8 +90,9 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       clock: this.#clock,
       logger: this.#log,
       report: (r) => this.#report(r),
-      threads: dropExpired(threads, this.#clock.now(), slack.threads.windowMs),
+      threads,
     });
+    await this.#forgetExpiredThreads(outbox, threads);
     this.#gate = new DigestGate<PostJob>(slack.digest, this.#clock, (batch) => void this.#onBatch(batch));
     if (jobs.length > 0) this.#log.info({ jobs: jobs.length }, 'resuming deliveries left in the outbox');
     for (const job of jobs.sort((a, b) => a.seq - b.seq)) this.#admit(job);
@@ -154,6 +155,18 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       this.off('subscribed', onSubscribed);
       this.#log.warn('starting without a broker subscription yet; events are taken once it is made');
     }
+  }
+
+  async #forgetExpiredThreads(outbox: Outbox, threads: Map<string, ThreadRoot>): Promise<void> {
+    const now = this.#clock.now();
+    const expired = [...threads].filter(([, root]) => now - root.lastAt > this.#opts.config.slack.threads.windowMs).map(([key]) => key);
+    if (expired.length === 0) return;
+    await outbox.transaction((tx) => {
+      for (const key of expired) {
+        tx.deleteThread(key);
+        threads.delete(key);
+      }
+    });
   }
 
   async stop(): Promise<void> {
@@ -287,7 +300,3 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   }
 }
 
-function dropExpired<T extends { lastAt: number }>(map: Map<string, T>, now: number, windowMs: number): Map<string, T> {
-  for (const [key, value] of map) if (now - value.lastAt > windowMs) map.delete(key);
-  return map;
-}

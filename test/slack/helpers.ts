@@ -12,7 +12,7 @@ import { SlackSink } from '../../server/slack/sink.js';
 import type { Outbox } from '../../server/slack/outbox.js';
 import { WebSlackApi, createWebClient } from '../../server/slack/api.js';
 import { BOT_TOKEN, FakeSlack, type FakeSlackOptions } from '../fake-slack/server.js';
-import { connectClient, silentLogger, startBroker, testConfig, withBroker } from '../helpers/world.js';
+import { connectClient, silentLogger, startBroker, testConfig, waitFor, withBroker } from '../helpers/world.js';
 
 export interface SlackWorld {
   fake: FakeSlack;
@@ -37,7 +37,8 @@ export function slackSettings(fake: FakeSlack, slack: Record<string, unknown> = 
     limiter: { intervalMs: 10, burst: 5 },
     retry: { minMs: 20, maxMs: 200 },
     digest: { threshold: 0 },
-    requestTimeoutMs: 2000,
+    // Generous: a timed-out request that Slack did take would be posted again (at-least-once).
+    requestTimeoutMs: 10_000,
     ...slack,
   };
 }
@@ -88,6 +89,17 @@ export async function slackWorld(slack: Record<string, unknown> = {}, fakeOption
 /** Texts of all blocks of a message, flattened (for "does it say X" checks). */
 export function blockText(blocks: unknown[]): string {
   return JSON.stringify(blocks);
+}
+
+/** waitFor, with what the fake Slack saw and what the sink reported when it times out. */
+export async function waitForSlack<T>(w: SlackWorld, check: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<void> {
+  try {
+    await waitFor(check, { what, timeoutMs });
+  } catch (err) {
+    const calls = w.fake.calls.map((c) => `${c.method} ${String(c.args.channel ?? '')} ${c.outcome}`).join('; ');
+    const reports = w.reports.map((r) => `${r.eventId}:${r.status}${r.error ? `(${r.error})` : ''}`).join(', ');
+    throw new Error(`${(err as Error).message}\n  Slack calls: ${calls}\n  reports: ${reports}`);
+  }
 }
 
 /** How many times a message mentioning `needle` was posted (top level or in a thread). */

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/world.js';
-import { blockText, shiftedClock, slackWorld, type SlackWorld } from './helpers.js';
+import { blockText, shiftedClock, slackWorld, waitForSlack, type SlackWorld } from './helpers.js';
 
 let world: SlackWorld | undefined;
 afterEach(async () => {
@@ -21,15 +20,13 @@ describe('threads for repeated errors', () => {
       await world.publish({ id: `boom-${i}`, type: 'error.raised', severity: 'error', data: { message: 'TypeError: x is undefined', fingerprint: 'checkout-42' } });
     }
     await world.publish({ id: 'other', type: 'error.raised', severity: 'error', data: { message: 'Timeout talking to Stripe' } });
-    await waitFor(() => world!.reports.filter((r) => r.status === 'threaded').length === 2 && world!.fake.posts('#errors').length === 2, {
-      what: 'one thread with two replies and one other error',
-    });
+    await waitForSlack(world!, () => world!.reports.filter((r) => r.status === 'threaded').length === 2 && world!.fake.posts('#errors').length === 2, 'one thread with two replies and one other error');
     const [first, other] = world.fake.posts('#errors');
     expect(first!.text).toContain('TypeError');
     expect(other!.text).toContain('Timeout talking to Stripe');
     const replies = world.fake.replies(first!);
     expect(replies.map((r) => blockText(r.blocks).match(/\((\d+)(st|nd|rd|th) time\)/)?.[1])).toEqual(['2', '3']);
-    await waitFor(() => blockText(first!.blocks).includes('seen 3 times'), { what: 'the count on the first message' });
+    await waitForSlack(world!, () => blockText(first!.blocks).includes('seen 3 times'), 'the count on the first message');
     expect(world.reports.filter((r) => r.eventId === 'boom-2' || r.eventId === 'boom-3').map((r) => r.status)).toEqual(['threaded', 'threaded']);
   });
 
@@ -39,7 +36,7 @@ describe('threads for repeated errors', () => {
     await world.publish({ id: 'a1', type: 'error.raised', project: 'shop', data: { message: 'disk full' } });
     await world.publish({ id: 'a2', type: 'error.raised', project: 'shop', data: { message: 'disk full' } });
     await world.publish({ id: 'b1', type: 'error.raised', project: 'blog', data: { message: 'disk full' } });
-    await waitFor(() => world!.fake.messages.length === 3, { what: 'three messages' });
+    await waitForSlack(world!, () => world!.fake.messages.length === 3, 'three messages');
     expect(world.fake.posts('#errors')).toHaveLength(2);
   });
 
@@ -48,10 +45,10 @@ describe('threads for repeated errors', () => {
     const clock = shiftedClock();
     await world.startSink({ clock });
     await world.publish({ id: 'w1', type: 'error.raised', data: { message: 'flaky', fingerprint: 'f' } });
-    await waitFor(() => world!.reports.some((r) => r.eventId === 'w1' && r.status === 'posted'), { what: 'the first' });
+    await waitForSlack(world!, () => world!.reports.some((r) => r.eventId === 'w1' && r.status === 'posted'), 'the first');
     clock.shift(61_000);
     await world.publish({ id: 'w2', type: 'error.raised', data: { message: 'flaky', fingerprint: 'f' } });
-    await waitFor(() => world!.reports.some((r) => r.eventId === 'w2' && r.status === 'posted'), { what: 'a new top-level message' });
+    await waitForSlack(world!, () => world!.reports.some((r) => r.eventId === 'w2' && r.status === 'posted'), 'a new top-level message');
     expect(world.fake.posts('#errors')).toHaveLength(2);
   });
 
@@ -59,11 +56,11 @@ describe('threads for repeated errors', () => {
     world = await slackWorld({ routes: ROUTES });
     const sink = await world.startSink();
     await world.publish({ id: 'r1', type: 'error.raised', data: { message: 'again', fingerprint: 'g' } });
-    await waitFor(() => world!.reports.some((r) => r.eventId === 'r1' && r.status === 'posted'), { what: 'the first' });
+    await waitForSlack(world!, () => world!.reports.some((r) => r.eventId === 'r1' && r.status === 'posted'), 'the first');
     await sink.stop();
     await world.startSink();
     await world.publish({ id: 'r2', type: 'error.raised', data: { message: 'again', fingerprint: 'g' } });
-    await waitFor(() => world!.reports.some((r) => r.eventId === 'r2' && r.status === 'threaded'), { what: 'the reply' });
+    await waitForSlack(world!, () => world!.reports.some((r) => r.eventId === 'r2' && r.status === 'threaded'), 'the reply');
     expect(world.fake.posts('#errors')).toHaveLength(1);
   });
 });
@@ -73,7 +70,7 @@ describe('digests for bursts', () => {
     world = await slackWorld({ routes: ROUTES, digest: { threshold: 3, windowMs: 300 }, templates: { 'user.signup': { digestTitle: '{count} new signups in the last {window}' } } });
     await world.startSink();
     for (let i = 0; i < 17; i++) await world.publish({ id: `s${i}`, type: 'user.signup', subject: `user${i}@example.com` });
-    await waitFor(() => world!.reports.filter((r) => r.status === 'digested').length === 14, { what: 'the digest' });
+    await waitForSlack(world!, () => world!.reports.filter((r) => r.status === 'digested').length === 14, 'the digest');
     const posts = world.fake.posts('#user-behavior');
     expect(posts).toHaveLength(4);
     const digest = posts[3]!;
@@ -81,7 +78,7 @@ describe('digests for bursts', () => {
     expect(blockText(digest.blocks)).toContain('user16@example.com');
     expect(blockText(digest.blocks)).toContain('3 more posted one by one above');
     expect(world.reports.filter((r) => r.status === 'posted').map((r) => r.eventId)).toEqual(['s0', 's1', 's2']);
-    await waitFor(() => world!.sinkPending() === 0, { what: 'an empty outbox' });
+    await waitForSlack(world!, () => world!.sinkPending() === 0, 'an empty outbox');
   });
 
   it('never folds severities outside digest.severities, nor routes that say digest: false', async () => {
@@ -93,7 +90,7 @@ describe('digests for bursts', () => {
     await world.startSink();
     for (let i = 0; i < 4; i++) await world.publish({ id: `u${i}`, type: 'user.signup' });
     for (let i = 0; i < 4; i++) await world.publish({ id: `c${i}`, type: 'error.raised', severity: 'critical', data: { message: `crash ${i}` } });
-    await waitFor(() => world!.reports.filter((r) => r.status === 'posted').length === 8, { what: 'eight single posts' });
+    await waitForSlack(world!, () => world!.reports.filter((r) => r.status === 'posted').length === 8, 'eight single posts');
     expect(world.reports.some((r) => r.status === 'digested')).toBe(false);
   });
 });
