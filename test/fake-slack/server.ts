@@ -60,6 +60,10 @@ export class FakeSlack {
   /** Socket Mode connections that got a hello, ever. */
   helloCount = 0;
   disconnectsSent = 0;
+  /** False: new Socket Mode connections get no hello (a stuck Slack edge). */
+  sendHello = true;
+  /** Socket Mode connections opened, with or without a hello. */
+  socketsOpened = 0;
   #opts: FakeSlackOptions;
   #server: Server | undefined;
   #wss: WebSocketServer | undefined;
@@ -250,6 +254,7 @@ export class FakeSlack {
   }
 
   #onSocket(ws: WebSocket): void {
+    this.socketsOpened += 1;
     this.#sockets.add(ws);
     ws.on('close', () => this.#sockets.delete(ws));
     ws.on('error', () => undefined);
@@ -265,6 +270,7 @@ export class FakeSlack {
       this.#pending.get(msg.envelope_id)?.resolve(msg.payload ?? {});
       this.#pending.delete(msg.envelope_id);
     });
+    if (!this.sendHello) return;
     ws.send(
       JSON.stringify({ type: 'hello', num_connections: this.#sockets.size, debug_info: { host: 'fake-applink', approximate_connection_time: 18060 }, connection_info: { app_id: 'A0FAKE' } }),
     );

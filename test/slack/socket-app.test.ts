@@ -243,6 +243,20 @@ describe('the Socket Mode connection', () => {
     expect(answer).toContain('*office-bell* rang');
   });
 
+  it('gives up on a connection that never says hello and tries a new one', async () => {
+    const { fake, config, app } = await world({ socket: { reconnectMs: 20, pingTimeoutMs: 1000, connectTimeoutMs: 300 } });
+    await bell(config);
+    fake.sendHello = false;
+    const opened = fake.socketsOpened;
+    fake.dropSockets();
+    await waitFor(() => fake.socketsOpened >= opened + 2, { what: 'a second try after a silent connection' });
+    expect(app.connected).toBe(false);
+    fake.sendHello = true;
+    await waitFor(() => app.connected, { what: 'a connection with a hello' });
+    const { answer } = await ask(fake, 'office-bell');
+    expect(answer).toContain('*office-bell* rang');
+  });
+
   it('does not leave a connection or timer running after stop', async () => {
     const { fake, app } = await world();
     await app.stop();
