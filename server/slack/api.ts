@@ -107,3 +107,12 @@ export function classify(err: unknown): Failure {
   // Anything else is a bug on our side; retrying would only block the channel.
   return { kind: 'permanent', reason: err instanceof Error ? err.message : String(err) };
 }
+
+/** One line for logs: the message, with Slack's error code when there is one. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const data = (err as { data?: { error?: unknown } }).data;
+    return typeof data?.error === 'string' ? `${err.message} (${data.error})` : err.message;
+  }
+  return String(err);
+}

@@ -6,20 +6,17 @@
 // The connection state is logged and exposed for /readyz.
 import { randomUUID } from 'node:crypto';
 import { SocketModeClient } from '@slack/socket-mode';
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../shared/config/schema.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Part } from '../../shared/part.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
-import { Topics, BROADCAST_DEVICE } from '../../shared/topics.js';
-import { toEnvelope } from '../../shared/envelope.js';
-import { DEVICE_ONLINE, type MuteState, type RangReport } from '../../shared/messages.js';
+import { Topics } from '../../shared/topics.js';
 import { connectMqtt, mqttSettings, type MqttClient } from '../../shared/mqtt.js';
+import { describeError } from './api.js';
 import { slackLogger } from './slack-logger.js';
-import { DeviceDirectory, isMuted } from './devices.js';
-import { muteAnswer, parseCommand, ringAnswer, statusAnswer, unknownBell, unmuteAnswer, usage, type RingOutcome } from './ding.js';
+import { DeviceDirectory } from './devices.js';
+import { DingCommands, type Ack } from './commands.js';
 
 export type SocketState = 'stopped' | 'connecting' | 'connected' | 'reconnecting';
 
@@ -31,18 +28,6 @@ export interface SocketAppOptions {
   clock?: Clock;
 }
 
-const SlashCommandPayload = Type.Object({
-  command: Type.String(),
-  text: Type.String(),
-  user_id: Type.String(),
-  user_name: Type.Optional(Type.String()),
-  channel_id: Type.String(),
-  response_url: Type.Optional(Type.String()),
-});
-type SlashCommandPayload = Static<typeof SlashCommandPayload>;
-const compiledPayload = TypeCompiler.Compile(SlashCommandPayload);
-
-type Ack = (response?: Record<string, unknown>) => Promise<void>;
 interface SocketEventArgs {
   ack: Ack;
   body: unknown;
@@ -68,8 +53,7 @@ export class SocketApp implements Part {
   #lastReason: string | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #helloTimer: NodeJS.Timeout | undefined;
-  #waits = new Set<{ timer: NodeJS.Timeout; finish: () => void }>();
-  #answers = new Set<Promise<unknown>>();
+  #commands: DingCommands | undefined;
   #connections = 0;
   #unlisten: () => void = () => undefined;
 
@@ -128,6 +112,20 @@ export class SocketApp implements Part {
     mqtt.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));
     await ready;
 
+    const commands = new DingCommands({
+      slack,
+      topics: this.#topics,
+      devices: this.#devices,
+      publish: (topic, payload, retain) => {
+        if (!mqtt.connected) return Promise.reject(new Error('not connected to the MQTT broker'));
+        return mqtt.publishAsync(topic, payload, { qos: 1, retain });
+      },
+      clock: this.#clock,
+      logger: this.#log,
+      botClient: this.#opts.botClient,
+    });
+    this.#commands = commands;
+
     const client = new SocketModeClient({
       appToken: slack.appToken,
       logger: slackLogger(this.#log),
@@ -140,7 +138,7 @@ export class SocketApp implements Part {
     const handlers: Record<string, (args: SocketEventArgs) => void> = {
       ws_message: (data: unknown) => this.#peek(data),
       disconnected: () => this.#onDisconnected(),
-      slash_commands: (args: SocketEventArgs) => void this.#onCommand(args),
+      slash_commands: (args: SocketEventArgs) => void commands.handle(args.ack, args.body),
       // Button clicks need an ack, or Slack shows the user an error.
       interactive: (args: SocketEventArgs) => void args.ack().catch(() => undefined),
       slack_event: (args: SocketEventArgs) => {
@@ -159,12 +157,7 @@ export class SocketApp implements Part {
     this.#clearHelloTimer();
     if (this.#retryTimer) this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
-    for (const wait of this.#waits) {
-      this.#clock.clearTimeout(wait.timer);
-      wait.finish();
-    }
-    this.#waits.clear();
-    await Promise.allSettled([...this.#answers]);
+    await this.#commands?.stop();
     const client = this.#client;
     this.#client = undefined;
     if (client) {
@@ -205,7 +198,7 @@ export class SocketApp implements Part {
         if (this.#stopping) return;
         this.#failures += 1;
         const delay = this.#backoff();
-        this.#log.warn({ err: describe(err), retryInMs: delay, attempt: this.#failures }, 'Socket Mode: could not connect to Slack; will retry');
+        this.#log.warn({ err: describeError(err), retryInMs: delay, attempt: this.#failures }, 'Socket Mode: could not connect to Slack; will retry');
         this.#schedule(delay);
       },
     );
@@ -265,190 +258,4 @@ export class SocketApp implements Part {
       // not JSON; the client ignores it too
     }
   }
-
-  async #onCommand({ ack, body }: SocketEventArgs): Promise<void> {
-    if (!compiledPayload.Check(body)) {
-      this.#log.warn('ignored a slash command without the expected fields');
-      return void ack().catch(() => undefined);
-    }
-    const payload = body;
-    const { command: cfg } = this.#opts.config.slack;
-    const log = this.#log.child({ user: payload.user_id, channel: payload.channel_id, command: payload.command, text: payload.text });
-    const reply = (text: string) => ack({ response_type: 'ephemeral', text }).catch((err: unknown) => log.warn({ err: describe(err) }, 'could not acknowledge the command'));
-    if (payload.command !== cfg.name) return void reply(`This app answers ${cfg.name}, not ${payload.command}.`);
-    const command = parseCommand(payload.text);
-    log.info({ kind: command.kind }, 'slash command');
-    const mayRing =
-      (cfg.allowUsers.length === 0 || cfg.allowUsers.includes(payload.user_id)) &&
-      (cfg.allowChannels.length === 0 || cfg.allowChannels.includes(payload.channel_id));
-    const now = this.#clock.now();
-    switch (command.kind) {
-      case 'help':
-        return void reply(usage(cfg.name));
-      case 'invalid':
-        return void reply(`${command.message}\n${usage(cfg.name)}`);
-      case 'status':
-        return void reply(statusAnswer(this.#devices.list(), this.#devices.allMute, now));
-      default:
-        break;
-    }
-    if (!mayRing) {
-      log.info('refused: not on the allowlist');
-      return void reply(`Sorry, ringing the bells from here is limited to a few people and channels. Ask whoever runs bellhop to add you (slack.command.allowUsers / allowChannels).`);
-    }
-    if (command.kind === 'mute' || command.kind === 'unmute') {
-      // Acknowledge first: the broker may be slow, and Slack allows three seconds.
-      await ack().catch(() => undefined);
-      return this.#track(this.#answerMute(payload, command, log));
-    }
-    const target = command.device;
-    await reply(target ? `:bell: Ringing *${target}*…` : ':bell: Ringing the bells…');
-    return this.#track(this.#answerRing(payload, target, log));
-  }
-
-  async #answerMute(payload: SlashCommandPayload, command: { kind: 'mute' | 'unmute'; device?: string; durationMs?: number }, log: Logger): Promise<void> {
-    const name = this.#opts.config.slack.command.name;
-    const by = payload.user_name ? `@${payload.user_name}` : payload.user_id;
-    try {
-      if (command.kind === 'mute') {
-        const until = new Date(this.#clock.now() + (command.durationMs ?? 0)).toISOString();
-        await this.#publishMute(command.device ?? BROADCAST_DEVICE, { until, by });
-        await this.#respond(payload, muteAnswer(command.device, until, command.durationMs ?? 0, name), log);
-      } else {
-        const devices = command.device
-          ? [command.device]
-          : [BROADCAST_DEVICE, ...this.#devices.list().filter((b) => isMuted(b.mute, this.#clock.now())).map((b) => b.id)];
-        for (const id of devices) await this.#publishMute(id, { until: null, by });
-        await this.#respond(payload, unmuteAnswer(command.device), log);
-      }
-    } catch (err) {
-      log.error({ err: describe(err) }, 'could not publish the mute state');
-      await this.#respond(payload, ':warning: I could not reach the bells (MQTT broker) to change the mute. Try again in a moment.', log);
-    }
-  }
-
-  #publishMute(deviceId: string, state: MuteState): Promise<unknown> {
-    const mqtt = this.#mqtt;
-    if (!mqtt?.connected) return Promise.reject(new Error('not connected to the MQTT broker'));
-    return mqtt.publishAsync(this.#topics.device(deviceId, 'mute'), JSON.stringify(state), { qos: 1, retain: true });
-  }
-
-  async #answerRing(payload: SlashCommandPayload, target: string | undefined, log: Logger): Promise<void> {
-    const now = this.#clock.now();
-    const known = this.#devices.list();
-    let ask: string[];
-    let offline = known.filter((b) => b.status !== DEVICE_ONLINE);
-    if (target) {
-      const bell = this.#devices.get(target);
-      if (!bell?.status) return this.#respond(payload, unknownBell(target, known), log);
-      if (bell.status !== DEVICE_ONLINE) return this.#respond(payload, ringAnswer({ asked: [], offline: [bell], waitedMs: 0, now }), log);
-      ask = [target];
-      offline = [];
-    } else {
-      ask = known.filter((b) => b.status === DEVICE_ONLINE).map((b) => b.id);
-      if (known.length > 0 && ask.length === 0) return this.#respond(payload, ringAnswer({ asked: [], offline, waitedMs: 0, now }), log);
-    }
-    const event = toEnvelope(
-      { type: 'bell.test', subject: `${this.#opts.config.slack.command.name} by ${payload.user_name ? `@${payload.user_name}` : payload.user_id}`, data: { requestedBy: payload.user_id } },
-      { source: 'slack' },
-    );
-    const waitMs = this.#opts.config.slack.command.waitMs;
-    // Listen before publishing: a bell on the same machine can answer within milliseconds.
-    const answers = this.#collect(event.id, ask, waitMs);
-    const sentAt = this.#clock.now();
-    try {
-      // Only bells that are online: a ding must never go off later, out of context.
-      const topics = ask.length > 0 ? ask.map((id) => this.#topics.device(id, 'ding')) : [this.#topics.device(BROADCAST_DEVICE, 'ding')];
-      const mqtt = this.#mqtt;
-      if (!mqtt?.connected) throw new Error('not connected to the MQTT broker');
-      await Promise.all(topics.map((t) => mqtt.publishAsync(t, JSON.stringify(event), { qos: 1, retain: false })));
-    } catch (err) {
-      answers.cancel();
-      log.error({ err: describe(err) }, 'could not publish the ding');
-      return this.#respond(payload, ':warning: I could not reach the bells (MQTT broker). Try again in a moment.', log);
-    }
-    const reports = await answers.done;
-    const outcome: RingOutcome = {
-      asked: (ask.length > 0 ? ask : [...reports.keys()]).map((id) => {
-        const got = reports.get(id);
-        return got ? { id, report: got.report, afterMs: got.receivedAt - sentAt } : { id };
-      }),
-      offline,
-      waitedMs: waitMs,
-      now: this.#clock.now(),
-    };
-    log.info({ eventId: event.id, rang: [...reports.keys()] }, 'ding answered');
-    await this.#respond(payload, ringAnswer(outcome), log);
-  }
-
-  /** Collects rang reports for one ding until every asked bell answered or the wait is over. */
-  #collect(eventId: string, expect: string[], waitMs: number): { done: Promise<Map<string, { report: RangReport; receivedAt: number }>>; cancel: () => void } {
-    const got = new Map<string, { report: RangReport; receivedAt: number }>();
-    let finish: () => void = () => undefined;
-    const done = new Promise<Map<string, { report: RangReport; receivedAt: number }>>((resolve) => {
-      const off = this.#devices.onRang((report, receivedAt) => {
-        if (report.eventId !== eventId || got.has(report.deviceId)) return;
-        got.set(report.deviceId, { report, receivedAt });
-        if (expect.length > 0 && expect.every((id) => got.has(id))) finish();
-      });
-      const wait = {
-        timer: this.#clock.setTimeout(() => finish(), waitMs),
-        finish: () => finish(),
-      };
-      this.#waits.add(wait);
-      finish = () => {
-        off();
-        this.#clock.clearTimeout(wait.timer);
-        this.#waits.delete(wait);
-        resolve(got);
-      };
-    });
-    return { done, cancel: () => finish() };
-  }
-
-  #track(work: Promise<void>): Promise<void> {
-    this.#answers.add(work);
-    return work.finally(() => this.#answers.delete(work));
-  }
-
-  /** Answers the user privately: through the command's response_url, else chat.postEphemeral. */
-  async #respond(payload: SlashCommandPayload, text: string, log: Logger): Promise<void> {
-    const url = payload.response_url;
-    try {
-      if (url && this.#trustedResponseUrl(url)) {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
-          signal: AbortSignal.timeout(this.#opts.config.slack.requestTimeoutMs),
-        });
-        if (!res.ok) throw new Error(`response_url answered HTTP ${res.status}`);
-        return;
-      }
-      if (url) log.warn({ url }, 'ignored a response_url outside Slack');
-      if (!this.#opts.botClient) return void log.warn('cannot answer: no response_url and no bot token for chat.postEphemeral');
-      await this.#opts.botClient.chat.postEphemeral({ channel: payload.channel_id, user: payload.user_id, text });
-    } catch (err) {
-      log.warn({ err: describe(err) }, 'could not answer the slash command');
-    }
-  }
-
-  /** Only Slack's hooks host, or the configured API's own host (Slack-compatible servers, tests). */
-  #trustedResponseUrl(url: string): boolean {
-    try {
-      const u = new URL(url);
-      const api = new URL(this.#opts.config.slack.apiUrl);
-      return (u.protocol === 'https:' && u.hostname === 'hooks.slack.com') || u.origin === api.origin;
-    } catch {
-      return false;
-    }
-  }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const data = (err as { data?: { error?: unknown } }).data;
-    return typeof data?.error === 'string' ? `${err.message} (${data.error})` : err.message;
-  }
-  return String(err);
 }
