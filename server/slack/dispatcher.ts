@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { DeliveryReport } from '../../shared/messages.js';
 import { classify, type PostArgs, type SlackApi } from './api.js';
 import { ChannelLimiter } from './limiter.js';
+import { People } from './people.js';
 import type { DigestJob, EventRecord, Job, MessageRef, Outbox, PostJob, ThreadRoot, Tx, UpdateJob } from './outbox.js';
 import { renderDigest, renderEvent, renderReply, textOnly, type RenderedMessage } from './render.js';
 import type { Target } from './router.js';
@@ -45,10 +46,6 @@ interface Sleeper {
 /** A write to the outbox failed after Slack accepted the message. */
 class StoreError extends Error {}
 
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
-const DM_HIT_MS = 3600_000;
-const DM_MISS_MS = 300_000;
-const DM_CACHE_SIZE = 1000;
 const LANE_IDLE_MS = 60_000;
 const THREADS_SWEEP_AT = 500;
 
@@ -59,11 +56,12 @@ export class Dispatcher {
   #sleepers = new Set<Sleeper>();
   #stopping = false;
   #retrying = new Set<number>();
-  #people = new Map<string, { id?: string; error?: string; at: number }>();
+  #people: People;
 
   constructor(opts: DispatcherOptions) {
     this.#opts = opts;
     this.#log = opts.logger;
+    this.#people = new People(opts.api, opts.clock);
   }
 
   enqueue(job: Job): void {
@@ -226,7 +224,7 @@ export class Dispatcher {
       return;
     }
 
-    const channel = await this.#channelFor(lane.target);
+    const channel = await this.#people.channelFor(lane.target);
     const message = renderEvent({ event: record.event, rangs: record.rangs, repeats: record.repeats }, template);
     const res = await this.#postMessage({ channel, ...message });
     const followUps = await this.#commit(async (tx) => {
@@ -251,7 +249,7 @@ export class Dispatcher {
     const { outbox, config } = this.#opts;
     const records = (await Promise.all(job.eventIds.map((id) => outbox.getRecord(id)))).filter((r): r is EventRecord => r !== undefined);
     if (records.length === 0) return this.#commit((tx) => tx.deleteJob(job));
-    const channel = await this.#channelFor(lane.target);
+    const channel = await this.#people.channelFor(lane.target);
     const message = renderDigest({
       type: job.type,
       events: records.map((r) => r.event),
@@ -344,35 +342,6 @@ export class Dispatcher {
       if (!(err instanceof WebAPIPlatformError) || err.data.error !== 'invalid_blocks' || message.blocks.length === 0) throw err;
       this.#log.warn({ error: err.data.error }, 'Slack refused the blocks; sending the text alone');
       return send(textOnly(message));
-    }
-  }
-
-  async #channelFor(target: Target): Promise<string> {
-    if (target.kind === 'channel') return target.channel;
-    if (USER_ID.test(target.user)) return target.user;
-    const now = this.#opts.clock.now();
-    const cached = this.#people.get(target.user);
-    if (cached && now - cached.at < (cached.id ? DM_HIT_MS : DM_MISS_MS)) {
-      if (cached.id) return cached.id;
-      throw new WebAPIPlatformError({ ok: false, error: cached.error ?? 'users_not_found' });
-    }
-    try {
-      const id = await this.#opts.api.lookupUserByEmail(target.user);
-      this.#remember(target.user, { id, at: now });
-      return id;
-    } catch (err) {
-      const failure = classify(err);
-      if (failure.kind === 'permanent') this.#remember(target.user, { error: failure.reason, at: now });
-      throw err;
-    }
-  }
-
-  #remember(email: string, entry: { id?: string; error?: string; at: number }): void {
-    this.#people.delete(email);
-    this.#people.set(email, entry);
-    if (this.#people.size > DM_CACHE_SIZE) {
-      const oldest = this.#people.keys().next().value;
-      if (oldest !== undefined) this.#people.delete(oldest);
     }
   }
 

@@ -65,14 +65,17 @@ describe('the Slack sink', () => {
     expect(world.fake.posts('U0DANA').map((m) => m.channel)).toEqual(['D0DANA', 'D0DANA']);
   });
 
-  it('reports a DM to an unknown email as failed, logs it with the event id, and goes on', async () => {
+  it('reports a DM to an unknown email as failed, logs it with the event id, and goes on without asking Slack again', async () => {
     world = await slackWorld({ routes: ROUTES });
     const { logger, lines } = captureLogger('info');
     await world.startSink({ logger });
     await world.publish({ id: 'n-nobody', type: 'notification.sent', data: { user_email: 'nobody@example.com' } });
+    await world.publish({ id: 'n-nobody-2', type: 'notification.sent', data: { user_email: 'nobody@example.com' } });
     await world.publish({ id: 'after', type: 'user.signup' });
-    await waitFor(() => reportsFor(world!, 'after').includes('posted'), { what: 'the next event' });
+    await waitFor(() => reportsFor(world!, 'after').includes('posted') && reportsFor(world!, 'n-nobody-2').includes('failed'), { what: 'the next events' });
     expect(world.reports.find((r) => r.eventId === 'n-nobody')).toMatchObject({ status: 'failed', error: 'users_not_found' });
+    // The unknown address is remembered for a while: one lookup, not one per event.
+    expect(world.fake.callsTo('users.lookupByEmail')).toHaveLength(1);
     expect(lines().find((l) => l.eventId === 'n-nobody' && l.level === 50)).toMatchObject({ error: 'users_not_found' });
     await waitFor(() => world!.sinkPending() === 0, { what: 'an empty outbox' });
   });
