@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger, waitFor } from '../helpers/world.js';
 import { Outbox } from '../../server/slack/outbox.js';
 import { SwallowingProxy } from './proxy.js';
-import { slackWorld, timesPosted, type SlackWorld } from './helpers.js';
+import { slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
 
 let world: SlackWorld | undefined;
 const cleanups: Array<() => Promise<void>> = [];
@@ -38,7 +38,7 @@ describe('the sink under Slack rate limits and outages', () => {
     world = await slackWorld({ routes: ROUTES, limiter: { intervalMs: 10, burst: 10 } }, { rateLimit: { max: 2, windowMs: 1000, retryAfter: 1 } });
     await world.startSink();
     const ids = await publishMany(world, 'storm', 12);
-    await waitFor(() => postedOnce(world!, ids), { what: 'every event posted', timeoutMs: 15_000 });
+    await waitForSlack(world!, () => postedOnce(world!, ids), 'every event posted', 15_000);
     const rateLimited = world.fake.callsTo('chat.postMessage').filter((c) => c.outcome === 'ratelimited');
     expect(rateLimited.length).toBeGreaterThan(0);
     expect(world.fake.messages).toHaveLength(12);
@@ -55,9 +55,9 @@ describe('the sink under Slack rate limits and outages', () => {
     world.fake.failNext('chat.postMessage', { status: 429, retryAfter: 2 }, 1, '#a');
     await world.startSink();
     await world.publish({ id: 'slow', type: 'user.signup', subject: '[slow]', data: { channel: '#a' } });
-    await waitFor(() => world!.fake.callsTo('chat.postMessage').some((c) => c.outcome === 'HTTP 429'), { what: 'the 429' });
+    await waitForSlack(world!, () => world!.fake.callsTo('chat.postMessage').some((c) => c.outcome === 'HTTP 429'), 'the 429');
     for (const id of ['b1', 'b2', 'b3']) await world.publish({ id, type: 'user.signup', subject: `[${id}]`, data: { channel: '#b' } });
-    await waitFor(() => postedOnce(world!, ['slow', 'b1', 'b2', 'b3']), { what: 'all four', timeoutMs: 8000 });
+    await waitForSlack(world!, () => postedOnce(world!, ['slow', 'b1', 'b2', 'b3']), 'all four', 8000);
     expect(world.fake.messages.map((m) => m.text.match(/\[(\w+)\]/)?.[1])).toEqual(['b1', 'b2', 'b3', 'slow']);
   });
 
@@ -70,12 +70,12 @@ describe('the sink under Slack rate limits and outages', () => {
       world.fake.outage(fault);
       await world.startSink();
       const ids = await publishMany(world, 'outage', 6);
-      await waitFor(() => ids.every((id) => world!.reports.some((r) => r.eventId === id && r.status === 'retrying')), { what: 'every event retrying' });
+      await waitForSlack(world!, () => ids.every((id) => world!.reports.some((r) => r.eventId === id && r.status === 'retrying')), 'every event retrying');
       expect(world.fake.messages).toHaveLength(0);
       world.fake.outage(undefined);
-      await waitFor(() => postedOnce(world!, ids), { what: 'every event posted after the outage', timeoutMs: 8000 });
+      await waitForSlack(world!, () => postedOnce(world!, ids), 'every event posted after the outage', 8000);
       expect(world.fake.messages).toHaveLength(6);
-      await waitFor(() => world!.sinkPending() === 0, { what: 'an empty outbox' });
+      await waitForSlack(world!, () => world!.sinkPending() === 0, 'an empty outbox');
     });
   }
 
@@ -84,11 +84,11 @@ describe('the sink under Slack rate limits and outages', () => {
     world.fake.outage({ status: 503 });
     const sink = await world.startSink();
     const ids = await publishMany(world, 'kept', 4);
-    await waitFor(() => sink.pending === 4, { what: 'four events in the outbox' });
+    await waitForSlack(world!, () => sink.pending === 4, 'four events in the outbox');
     await sink.stop();
     world.fake.outage(undefined);
     await world.startSink();
-    await waitFor(() => postedOnce(world!, ids), { what: 'the kept events posted after the restart' });
+    await waitForSlack(world!, () => postedOnce(world!, ids), 'the kept events posted after the restart');
     expect(world.fake.messages).toHaveLength(4);
   });
 
@@ -98,7 +98,7 @@ describe('the sink under Slack rate limits and outages', () => {
     await sink.stop();
     const ids = await publishMany(world, 'away', 5);
     await world.startSink();
-    await waitFor(() => postedOnce(world!, ids), { what: 'the queued events' });
+    await waitForSlack(world!, () => postedOnce(world!, ids), 'the queued events');
     expect(world.fake.messages).toHaveLength(5);
   });
 
@@ -117,12 +117,12 @@ describe('the sink under Slack rate limits and outages', () => {
         })(dir, size),
     });
     await publishMany(world, 'disk', 2);
-    await waitFor(() => postedOnce(world!, ['disk-1']), { what: 'the event after the failed one' });
+    await waitForSlack(world!, () => postedOnce(world!, ['disk-1']), 'the event after the failed one');
     expect(lines().find((l) => l.msg === 'could not store an event; leaving it unacknowledged')).toMatchObject({ err: 'disk full' });
     expect(timesPosted(world.fake, '[disk-0]')).toBe(0);
     await sink.stop();
     await world.startSink();
-    await waitFor(() => postedOnce(world!, ['disk-0', 'disk-1']), { what: 'the unacknowledged event after the restart' });
+    await waitForSlack(world!, () => postedOnce(world!, ['disk-0', 'disk-1']), 'the unacknowledged event after the restart');
     expect(world.fake.messages).toHaveLength(2);
   });
 
@@ -136,11 +136,11 @@ describe('the sink under Slack rate limits and outages', () => {
     // From here on, the sink's PUBACKs never arrive: to the broker these events are unacknowledged.
     proxy.swallowUpstream = true;
     const ids = await publishMany(world, 'unacked', 3);
-    await waitFor(() => postedOnce(world!, ids), { what: 'the first delivery' });
+    await waitForSlack(world!, () => postedOnce(world!, ids), 'the first delivery');
     await proxy.stop();
     await first.stop();
     await world.startSink({ beforeStart: (second) => second.on('duplicate', (id) => duplicates.push(id)) });
-    await waitFor(() => duplicates.length === 3, { what: 'the broker to redeliver all three' });
+    await waitForSlack(world!, () => duplicates.length === 3, 'the broker to redeliver all three');
     expect(duplicates.sort()).toEqual(ids);
     expect(world.fake.messages).toHaveLength(3);
   });
