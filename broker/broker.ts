@@ -14,6 +14,7 @@ import type { Part } from '../shared/part.js';
 import { Topics } from '../shared/topics.js';
 import { secretEquals } from '../shared/secrets.js';
 import { grantsFor, mayPublish, maySubscribe, type Grants } from './acl.js';
+import { PersistenceGuard } from './persistence-guard.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -32,6 +33,7 @@ export class BrokerPart implements Part {
   #server: Server | undefined;
   #db: Level<string, Buffer> | undefined;
   #sockets = new Set<Socket>();
+  #guard = new PersistenceGuard();
   // Grants per connected client, set at authentication.
   #grants = new WeakMap<Client, Grants>();
 
@@ -80,7 +82,7 @@ export class BrokerPart implements Part {
       mkdirSync(dir, { recursive: true });
       this.#db = new Level<string, Buffer>(dir, { valueEncoding: 'buffer' });
       await this.#db.open();
-      options.persistence = levelPersistence(this.#db);
+      options.persistence = this.#guard.wrap(levelPersistence(this.#db) as object);
     }
     this.#aedes = await Aedes.createBroker(options);
     this.#aedes.on('clientError', (client, err) => this.#log.debug({ clientId: client.id, err: err.message }, 'client error'));
@@ -117,9 +119,9 @@ export class BrokerPart implements Part {
       await closed;
     }
     if (this.#db) {
-      // Client clean-up (wills, session writes) finishes a few ticks after close's callback;
-      // closing the store under it would throw LEVEL_DATABASE_NOT_OPEN from inside aedes.
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      // Client clean-up (wills, session writes, retained lookups) finishes after close's
+      // callback; closing the store under it would throw LEVEL_*_NOT_OPEN from inside aedes.
+      await this.#guard.drain(2000);
       await this.#db.close();
       this.#db = undefined;
     }

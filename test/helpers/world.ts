@@ -114,7 +114,7 @@ export async function connectClient(url: string, opts: IClientOptions = {}): Pro
 /** Polls until `check` returns a truthy value or the deadline passes. */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  { timeoutMs = 5000, intervalMs = 10, what = 'condition' } = {},
+  { timeoutMs = 10_000, intervalMs = 10, what = 'condition' } = {},
 ): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -202,8 +202,9 @@ describe('the whole path: HTTP -> MQTT -> bell', () => {
       expect(res.status).toBe(202);
       await waitFor(() => driver.pulses().length === 1, { what: 'one pulse' });
       const [pulse] = driver.pulses();
+      // A lower bound only: how much longer a loaded machine holds it is a benchmark's business,
+      // and the hard cap is the bell controller's, tested with fake timers.
       expect(pulse!.ms).toBeGreaterThanOrEqual(35);
-      expect(pulse!.ms).toBeLessThan(35 + 60);
       // Events the bell is not configured for do not ring.
       await postEvents(server.url, { type: 'payment.succeeded' });
       await postEvents(server.url, { type: 'bell.test' });
