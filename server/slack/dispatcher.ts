@@ -154,9 +154,10 @@ export class Dispatcher {
     const ids = eventIds(job);
     const log = this.#log.child({ eventId: ids[0], lane: lane.key, job: job.kind });
     if (err instanceof StoreError) {
-      log.error({ err: err.message }, 'Slack accepted the message but the outbox could not record it; retrying');
-      lane.limiter.pause(clock.now(), config.retry.maxMs);
-      return false;
+      // Posting again now would be a sure duplicate; the job stays on disk, so at worst a
+      // restart posts it a second time (at-least-once, never lost).
+      log.error({ err: err.message }, 'Slack took the message but the outbox could not record it; it may be posted again after a restart');
+      return true;
     }
     const failure = classify(err);
     if (failure.kind === 'permanent') {
