@@ -107,6 +107,36 @@ export function timesPosted(fake: FakeSlack, needle: string): number {
   return fake.messages.filter((m) => m.text.includes(needle)).length;
 }
 
+/**
+ * The system clock, except that timers of exactly `heldMs` (a digest window) wait until
+ * fire() instead of real time, so a test decides when the window closes.
+ */
+export function clockHoldingTimers(heldMs: number): Clock & { fire: () => void; held: () => number } {
+  const held = new Map<NodeJS.Timeout, () => void>();
+  return {
+    now: () => Date.now(),
+    setTimeout: (fn, ms) => {
+      if (ms !== heldMs) return setTimeout(fn, ms);
+      const handle = setTimeout(() => undefined, 2 ** 31 - 1);
+      held.set(handle, fn);
+      return handle;
+    },
+    clearTimeout: (h) => {
+      held.delete(h);
+      clearTimeout(h);
+    },
+    fire: () => {
+      const due = [...held];
+      held.clear();
+      for (const [handle, fn] of due) {
+        clearTimeout(handle);
+        fn();
+      }
+    },
+    held: () => held.size,
+  };
+}
+
 /** The system clock, shifted by `offset` ms on demand (timers stay real). */
 export function shiftedClock(): Clock & { shift: (ms: number) => void } {
   let offset = 0;
