@@ -25,6 +25,13 @@ export interface BrokerOptions {
 
 const OPEN: Grants = { publish: ['#'], subscribe: ['#'] };
 
+/** A duplicates table that remembers nothing, so aedes never drops a message as already seen. */
+const NEVER_DUPLICATE = new Proxy(Object.create(null) as object, {
+  get: () => 0,
+  set: () => true,
+  deleteProperty: () => true,
+});
+
 export class BrokerPart implements Part {
   readonly name = 'broker';
   #opts: BrokerOptions;
@@ -86,6 +93,14 @@ export class BrokerPart implements Part {
     }
     this.#aedes = await Aedes.createBroker(options);
     this.#aedes.on('clientError', (client, err) => this.#log.debug({ clientId: client.id, err: err.message }, 'client error'));
+    // aedes drops, per subscriber, any message whose broker counter is not above the last one
+    // delivered to it (a guard for clustered brokers). A retained publish is stored before it is
+    // routed, so a plain publish right behind it overtakes it and the retained one was silently
+    // lost. One broker has no such duplicates to guard against (overlapping subscriptions may
+    // repeat a message, which MQTT allows and every bellhop subscriber dedupes by event id).
+    this.#aedes.on('client', (client) => {
+      (client as unknown as { duplicates: object }).duplicates = NEVER_DUPLICATE;
+    });
     const onSocket = (socket: Socket) => {
       // Nagle plus delayed ACKs would hold small MQTT packets back by ~40 ms.
       socket.setNoDelay(true);

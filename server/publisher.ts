@@ -74,9 +74,19 @@ export class EventPublisher {
         this.#sweeper = setInterval(() => this.#sweep(), Math.min(100, this.#timeoutMs / 4));
         this.#sweeper.unref();
       }
-      this.#client.publish(topic, payload, { qos: 1 }, entry.callback);
+      this.#batch.push({ topic, payload, callback: entry.callback });
+      if (this.#batch.length === 1) setImmediate(this.#flush);
     });
   }
+
+  // Publishes queued during one event-loop turn go out together, so many requests read in the
+  // same poll phase cost one socket write instead of one each.
+  #batch: Array<{ topic: string; payload: string; callback: PublishCallback }> = [];
+  #flush = () => {
+    const batch = this.#batch;
+    this.#batch = [];
+    for (const m of batch) this.#client.publish(m.topic, m.payload, { qos: 1 }, m.callback);
+  };
 
   #sweep(): void {
     const now = Date.now();

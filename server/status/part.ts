@@ -86,7 +86,10 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     client.on('connect', this.#onConnect);
     client.on('close', this.#onClose);
     // Not awaited: while the broker is away the client queues the subscription and sends it on connect.
-    client.subscribe(Object.fromEntries(this.#filters.map((f) => [f, { qos: 1 as const }])), (err, granted) => {
+    // The feed of every event is QoS 0: the page is a best-effort view kept in memory, and a
+    // PUBACK per event would double the server's MQTT writes on the ingest hot path.
+    const qosOf = (f: string): 0 | 1 => (f === this.#topics.events() ? 0 : 1);
+    client.subscribe(Object.fromEntries(this.#filters.map((f) => [f, { qos: qosOf(f) }])), (err, granted) => {
       if (err) return void this.#log.warn({ err: err.message }, 'status subscriptions failed');
       const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length > 0) this.#log.error({ refused }, 'broker refused status subscriptions (ACL?); the page will miss them');
