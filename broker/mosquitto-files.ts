@@ -11,8 +11,10 @@ import { grantsFor } from './acl.js';
 
 export interface MosquittoAutosave {
   /**
-   * true: save after every change (a queued message, a subscription), so a SIGKILL loses
-   * nothing that was acknowledged; costs a rewrite of the whole database per busy loop.
+   * true: save after every change (a queued message, a subscription), at the end of the
+   * loop pass that made it; Mosquitto acknowledges a publish just before that, so a crash
+   * loses at most the events of that one pass. Costs a rewrite of the whole database per
+   * busy pass, which grows with the queue (see docs/external-broker.md).
    * false: save every `intervalSeconds`, losing up to that much on a crash.
    */
   onChanges: boolean;
@@ -85,8 +87,9 @@ export function mosquittoFiles(opts: MosquittoFilesOptions): MosquittoFiles {
     `persistence_location ${persistence}/`,
     ...(autosave.onChanges
       ? [
-          '# Saved after every change: a crash (even SIGKILL) loses nothing acknowledged,',
-          '# at the cost of rewriting mosquitto.db once per busy loop (slower with long queues).',
+          '# Saved after every change, at the end of the loop pass that made it: a crash (even',
+          '# SIGKILL) loses at most what that one pass acknowledged. Costs a rewrite of',
+          '# mosquitto.db per busy pass, slower as queues grow (--autosave-seconds trades back).',
           'autosave_on_changes true',
           `autosave_interval ${autosave.intervalSeconds}`,
         ]
