@@ -18,6 +18,7 @@ const AEDES_ONLY: Record<string, string> = {
 // Broker-facing only as plumbing: a second run would test nothing new and cost seconds.
 const ONCE_IS_ENOUGH: Record<string, string> = {
   'test/device/gpio/sysfs.test.ts': 'about the GPIO pin through the agent process',
+  'test/status/browser.test.ts': 'about the page in a real browser (8 s of Chromium)',
 };
 
 function brokerFacingTests(): string[] {
