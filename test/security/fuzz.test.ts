@@ -37,7 +37,7 @@ interface Route {
 }
 
 /** Reads fastify's printRoutes tree ("├── /v1/events (POST)", children indented by 4) into full paths. */
-export function parseRouteTree(tree: string): Route[] {
+function parseRouteTree(tree: string): Route[] {
   const routes: Route[] = [];
   const stack: string[] = [];
   for (const line of tree.split('\n')) {
