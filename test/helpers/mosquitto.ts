@@ -115,6 +115,7 @@ export class MosquittoBroker {
     });
     this.#exited = exited;
     child.stderr!.on('data', (d: Buffer) => (this.#log += d.toString()));
+    let timer: NodeJS.Timeout | undefined;
     const ready = new Promise<void>((resolve, reject) => {
       const onData = () => {
         if (/mosquitto version \S+ running/.test(this.#log)) {
@@ -124,8 +125,8 @@ export class MosquittoBroker {
       };
       child.stderr!.on('data', onData);
       void exited.then(() => reject(new Error(`mosquitto exited during start:\n${this.#log}`)));
-      setTimeout(() => reject(new Error(`mosquitto did not start within 5 s:\n${this.#log}`)), 5000).unref();
-    });
+      timer = setTimeout(() => reject(new Error(`mosquitto did not start within 5 s:\n${this.#log}`)), 5000);
+    }).finally(() => clearTimeout(timer));
     try {
       await ready;
     } catch (err) {
