@@ -21,9 +21,8 @@ describe('threads for repeated errors', () => {
     }
     await world.publish({ id: 'other', type: 'error.raised', severity: 'error', data: { message: 'Timeout talking to Stripe' } });
     await waitForSlack(world!, () => world!.reports.filter((r) => r.status === 'threaded').length === 2 && world!.fake.posts('#errors').length === 2, 'one thread with two replies and one other error');
-    const [first, other] = world.fake.posts('#errors');
-    expect(first!.text).toContain('TypeError');
-    expect(other!.text).toContain('Timeout talking to Stripe');
+    const first = world.fake.posts('#errors').find((m) => m.text.includes('TypeError'));
+    expect(world.fake.posts('#errors').filter((m) => m.text.includes('Timeout talking to Stripe'))).toHaveLength(1);
     const replies = world.fake.replies(first!);
     expect(replies.map((r) => blockText(r.blocks).match(/\((\d+)(st|nd|rd|th) time\)/)?.[1])).toEqual(['2', '3']);
     await waitForSlack(world!, () => blockText(first!.blocks).includes('seen 3 times'), 'the count on the first message');
@@ -78,9 +77,14 @@ describe('digests for bursts', () => {
     expect(posts).toHaveLength(4);
     const digest = posts[3]!;
     expect(digest.text).toBe(':package: 14 new signups in the last minute');
-    expect(blockText(digest.blocks)).toContain('user16@example.com');
     expect(blockText(digest.blocks)).toContain('3 more posted one by one above');
-    expect(world.reports.filter((r) => r.status === 'posted').map((r) => r.eventId)).toEqual(['s0', 's1', 's2']);
+    // Every signup is either one of the three posts or listed in the digest.
+    const single = world.reports.filter((r) => r.status === 'posted').map((r) => r.eventId);
+    expect(single).toHaveLength(3);
+    for (let i = 0; i < 17; i++) {
+      const listed = blockText(digest.blocks).includes(`user${i}@example.com`);
+      expect(listed).toBe(!single.includes(`s${i}`));
+    }
     await waitForSlack(world!, () => world!.sinkPending() === 0, 'an empty outbox');
   });
 
