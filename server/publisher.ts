@@ -1,5 +1,5 @@
-// Publishes envelopes with QoS 1 and resolves only on the broker's PUBACK, so the
-// HTTP answer can promise that the broker holds the event.
+// Publishes envelopes with QoS 2 (or 1) and resolves only on the broker's acknowledgement,
+// so the HTTP answer can promise that the broker holds the event.
 import type { MqttClient } from 'mqtt';
 import type { Envelope } from '../shared/envelope.js';
 import type { Topics } from '../shared/topics.js';
@@ -32,7 +32,10 @@ export class EventPublisher {
 
   #metrics: Metrics | undefined;
 
-  constructor(client: MqttClient, topics: Topics, timeoutMs: number, metrics?: Metrics) {
+  #qos: 1 | 2;
+
+  constructor(client: MqttClient, topics: Topics, timeoutMs: number, metrics?: Metrics, qos: 1 | 2 = 2) {
+    this.#qos = qos;
     this.#client = client;
     this.#topics = topics;
     this.#timeoutMs = timeoutMs;
@@ -85,7 +88,7 @@ export class EventPublisher {
   #flush = () => {
     const batch = this.#batch;
     this.#batch = [];
-    for (const m of batch) this.#client.publish(m.topic, m.payload, { qos: 1 }, m.callback);
+    for (const m of batch) this.#client.publish(m.topic, m.payload, { qos: this.#qos }, m.callback);
   };
 
   #sweep(): void {

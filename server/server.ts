@@ -83,7 +83,7 @@ export class ServerPart implements Part {
       this.#observer = new MetricsObserver(client, topics, metrics);
       this.#observer.start();
     }
-    const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs, metrics);
+    const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs, metrics, config.server.publishQos);
     this.#readiness = { mqtt: () => client.connected, ...this.#readiness };
     const plugins = [...(this.#opts.plugins ?? [])];
     if (config.status.enabled) {

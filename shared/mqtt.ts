@@ -18,7 +18,8 @@ export interface MqttSettings {
 export function resolveMqttUrl(config: Config): string {
   if (config.mqtt.url) return config.mqtt.url;
   const host = config.broker.host === '0.0.0.0' || config.broker.host === '::' ? '127.0.0.1' : config.broker.host;
-  return `mqtt://${host.includes(':') ? `[${host}]` : host}:${config.broker.port}`;
+  const scheme = config.broker.tls ? 'mqtts' : 'mqtt';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${config.broker.port}`;
 }
 
 export function mqttSettings(config: Config, credentials: MqttCredentialsConfig): MqttSettings {

@@ -111,7 +111,10 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       );
       this.#intake = handled;
     };
-    const filters = { [this.#topics.events()]: { qos: 1 as const }, [this.#topics.anyDevice('rang')]: { qos: 1 as const } };
+    // With a share group each event goes to one sink of the group; rang reports are not shared,
+    // since only the sink that posted an event's message can update it.
+    const events = slack.shareGroup ? `$share/${slack.shareGroup}/${this.#topics.events()}` : this.#topics.events();
+    const filters = { [events]: { qos: 1 as const }, [this.#topics.anyDevice('rang')]: { qos: 1 as const } };
     client.on('connect', (connack) => {
       this.#log.info({ sessionPresent: connack.sessionPresent, clientId: slack.mqttClientId }, 'connected to MQTT broker');
       client.subscribe(filters, (err, granted) => {

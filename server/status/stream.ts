@@ -37,6 +37,8 @@ export const statusStream: FastifyPluginAsync<StatusStreamOptions> = async (app,
   app.get(
     '/v1/status/stream',
     {
+      // A HEAD would open a stream that never sends a body, holding a slot until the client leaves.
+      exposeHeadRoute: false,
       onRequest: async (request) => {
         request.tokenName = authenticateBearer(request, opts.tokens);
       },

@@ -72,6 +72,9 @@ export function parseConfig(raw: unknown): Config {
 function crossCheck(config: Config): void {
   const sources = sourcesProblem(config.sources);
   if (sources) throw new ConfigError(sources);
+  if (config.slack.shareGroup && !config.mqtt.url) {
+    throw new ConfigError('slack.shareGroup: shared subscriptions need an external broker (set mqtt.url); the embedded aedes has none');
+  }
   if (config.device.id === 'all') throw new ConfigError('device.id: "all" is reserved for the broadcast topic');
   if (config.device.bell.pulseMs > config.device.bell.maxPulseMs) {
     throw new ConfigError(

@@ -4,7 +4,8 @@ import { Port } from './common.js';
 
 export const BrokerUser = Type.Object(
   {
-    username: Type.String({ minLength: 1, description: 'Login name.' }),
+    // No MQTT wildcards or levels: a device's username doubles as its topic level.
+    username: Type.String({ minLength: 1, pattern: '^[^+#/\\s]+$', description: 'Login name (no +, #, / or spaces).' }),
     password: Type.String({ minLength: 8, description: 'Password, at least 8 characters (use ${ENV} or ${file:/path}).' }),
     role: Type.Union([Type.Literal('server'), Type.Literal('device'), Type.Literal('slack'), Type.Literal('admin')], {
       description: 'What the user may do: server publishes events; device rings one bell; slack reads events and sends dings; admin everything.',

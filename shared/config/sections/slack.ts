@@ -84,6 +84,13 @@ export const SlackSection = Type.Object(
       default: 'bellhop-slack',
       description: 'Fixed MQTT client id of the sink: its persistent session keeps events queued while it is down. One sink per id.',
     }),
+    shareGroup: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]+$',
+        description:
+          'Run several sinks that share the work: each subscribes to events as $share/<group>/... so every event goes to one of them. Needs an external broker with shared subscriptions (Mosquitto, EMQX, HiveMQ); give each sink its own mqttClientId and dataDir.',
+      }),
+    ),
     limiter: Type.Object(
       {
         intervalMs: Ms(1000, 1, 60_000, 'Per channel: one message per this many ms on average (Slack allows about one per second).'),
