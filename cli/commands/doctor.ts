@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import { print, setup } from '../context.js';
 import type { DoctorSection } from '../doctor/check.js';
-import { mqttSection } from '../doctor/mqtt.js';
-import { slackSection } from '../doctor/slack.js';
-import { gpioSection } from '../doctor/gpio.js';
 
-/** Every doctor section, in the order they are reported. */
-const SECTIONS: DoctorSection[] = [gpioSection, mqttSection, slackSection];
+/** Every doctor section, in the order they are reported (loaded on use: the CLI starts light). */
+async function sections(): Promise<DoctorSection[]> {
+  const [{ gpioSection }, { mqttSection }, { slackSection }] = await Promise.all([
+    import('../doctor/gpio.js'),
+    import('../doctor/mqtt.js'),
+    import('../doctor/slack.js'),
+  ]);
+  return [gpioSection, mqttSection, slackSection];
+}
 
 export function registerDoctor(program: Command): void {
   program
@@ -15,7 +19,7 @@ export function registerDoctor(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { config } = setup(cmd);
       let failed = 0;
-      for (const section of SECTIONS) {
+      for (const section of await sections()) {
         if (!section.applies(config)) continue;
         print(`${section.name}:`);
         for (const r of await section.run(config)) {

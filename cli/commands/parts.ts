@@ -11,7 +11,7 @@ export function registerParts(program: Command): void {
     .description('run only the embedded MQTT broker')
     .action(async (_opts, cmd: Command) => {
       const { config, logger } = setup(cmd);
-      const broker = buildBroker(config, logger);
+      const broker = await buildBroker(config, logger);
       await runParts([broker], logger);
       print(`bellhop broker listening on ${broker.url}`);
     });
@@ -21,7 +21,7 @@ export function registerParts(program: Command): void {
     .description('run only the HTTP server, publishing to mqtt.url')
     .action(async (_opts, cmd: Command) => {
       const { config, logger } = setup(cmd);
-      const { server } = buildServer(config, logger);
+      const { server } = await buildServer(config, logger);
       await runParts([server], logger);
       print(`bellhop server listening on ${server.url}, publishing to ${resolveMqttUrl(config)}`);
     });

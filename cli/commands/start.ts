@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
-import { buildAgent, buildBroker, buildServer } from '../compose.js';
-import { buildSlack, describeSlack } from '../../server/slack/build.js';
+import { buildAgent, buildBroker, buildServer, loadSlackBuilder } from '../compose.js';
 import { Runner } from '../run.js';
 import { print, setup } from '../context.js';
 
@@ -15,14 +14,15 @@ export function registerStart(program: Command): void {
       let config = context.config;
       const runner = new Runner(logger);
       // With mqtt.url set, the team runs its own broker and the embedded one stays off.
-      const broker = config.mqtt.url ? undefined : buildBroker(config, logger);
+      const broker = config.mqtt.url ? undefined : await buildBroker(config, logger);
       if (broker) {
         await runner.start(broker);
         // The other parts reach the embedded broker by URL, like any external one (port 0 resolved).
         config = { ...config, mqtt: { ...config.mqtt, url: broker.url } };
       }
-      const { server, token } = buildServer(config, logger);
+      const { server, token } = await buildServer(config, logger);
       // Without a bot token the sink runs dry and prints what it would post.
+      const { buildSlack, describeSlack } = await loadSlackBuilder();
       const slack = buildSlack(config, logger, print);
       const socketApp = slack.socketApp;
       if (socketApp) server.addReadinessCheck('slackSocket', () => socketApp.connected);
