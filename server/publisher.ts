@@ -1,4 +1,4 @@
-// Publishes envelopes with QoS 2 (or 1) and resolves only on the broker's acknowledgement,
+// Publishes envelopes with QoS 1 (or 2) and resolves only on the broker's acknowledgement,
 // so the HTTP answer can promise that the broker holds the event.
 import type { MqttClient } from 'mqtt';
 import type { Envelope } from '../shared/envelope.js';
@@ -34,7 +34,7 @@ export class EventPublisher {
 
   #qos: 1 | 2;
 
-  constructor(client: MqttClient, topics: Topics, timeoutMs: number, metrics?: Metrics, qos: 1 | 2 = 2) {
+  constructor(client: MqttClient, topics: Topics, timeoutMs: number, metrics?: Metrics, qos: 1 | 2 = 1) {
     this.#qos = qos;
     this.#client = client;
     this.#topics = topics;

@@ -38,6 +38,8 @@ export function connectMqtt(settings: MqttSettings, extra: IClientOptions = {}):
     reconnectPeriod: settings.reconnectMs,
     connectTimeout: 10_000,
     keepalive: 30,
+    // mqtt.js calls its debug logger on every packet; a no-op saves that on the hot path.
+    log: () => undefined,
     ...extra,
   };
   if (settings.credentials.username !== undefined) options.username = settings.credentials.username;
