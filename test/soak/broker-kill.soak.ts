@@ -54,14 +54,15 @@ function rangReports(witness: Witness): Map<string, number> {
 }
 
 async function settle(w: SoakWorld, accepted: readonly string[]): Promise<number> {
-  const drained = await drain(w.fake, ID, accepted, { giveUpQuietMs: 20_000, deadlineMs: 120_000 });
+  // Quiet for 10 s (two digest windows) with events missing: they are not coming.
+  const drained = await drain(w.fake, ID, accepted, { giveUpQuietMs: 10_000, deadlineMs: 90_000 });
   // The bell handles every accepted signup once (most are over its rate cap: a report with no strike).
   const rungAll = () => {
     const rung = new Set(w.witness.rangs.map((r) => r.eventId));
     return accepted.every((id) => rung.has(id));
   };
   // A report still missing at the deadline is counted as lost below.
-  await waitFor(rungAll, { timeoutMs: 30_000, intervalMs: 250, what: 'a rang report for every accepted event' }).catch(() => undefined);
+  await waitFor(rungAll, { timeoutMs: 15_000, intervalMs: 250, what: 'a rang report for every accepted event' }).catch(() => undefined);
   return drained.ms;
 }
 
@@ -152,17 +153,17 @@ it('delivers every accepted event to Slack and the bell exactly once while the b
   const why = () =>
     `lost ${slack.examples.lost.join(' ')} (not even at the broker: ${slack.examples.lost.filter((id) => !w.witness.saw(id)).join(' ')}); ` +
     `duplicated ${slack.examples.duplicated.join(' ')}; refused as unreachable yet published: ${show(unreachableButPublished)}\n${w.describe()}`;
-  expect([...other, ...refusedAs('other')], 'every answer is a 2xx or a 503 that says why').toEqual([]);
-  expect(seen.truncatedDigests, 'no digest hides events behind "…and N more"').toBe(0);
-  expect({ lost: slack.lost, duplicated: slack.duplicated, unreachableButPublished: unreachableButPublished.length }, why()).toEqual({
+  expect.soft([...other, ...refusedAs('other')], 'every answer is a 2xx or a 503 that says why').toEqual([]);
+  expect.soft(seen.truncatedDigests, 'no digest hides events behind "…and N more"').toBe(0);
+  expect.soft({ lost: slack.lost, duplicated: slack.duplicated, unreachableButPublished: unreachableButPublished.length }, why()).toEqual({
     lost: 0,
     duplicated: 0,
     unreachableButPublished: 0,
   });
-  expect({ lost: bell.lost, duplicated: bell.duplicated }, `bell: lost ${bell.examples.lost.join(' ')}; twice ${bell.examples.duplicated.join(' ')}`).toEqual({ lost: 0, duplicated: 0 });
+  expect.soft({ lost: bell.lost, duplicated: bell.duplicated }, `bell: lost ${bell.examples.lost.join(' ')}; twice ${bell.examples.duplicated.map((id) => `${id}: ${JSON.stringify(w.witness.rangs.filter((r) => r.eventId === id))}`).join('; ')}`).toEqual({ lost: 0, duplicated: 0 });
   // A 503 after a lost PUBACK may have been published (shown above); sent again, it is still shown once.
-  expect(everAccepted.length, 'every event is accepted once the broker is back').toBe(COUNT);
-  expect({ duplicated: afterRetry.duplicated, lost: afterRetry.lost, bellDuplicated: bellAfterRetry.duplicated }, `after the retry: twice ${afterRetry.examples.duplicated.join(' ')}`).toEqual({
+  expect.soft(everAccepted.length, 'every event is accepted once the broker is back').toBe(COUNT);
+  expect.soft({ duplicated: afterRetry.duplicated, lost: afterRetry.lost, bellDuplicated: bellAfterRetry.duplicated }, `after the retry: twice ${afterRetry.examples.duplicated.join(' ')}`).toEqual({
     duplicated: 0,
     lost: 0,
     bellDuplicated: 0,

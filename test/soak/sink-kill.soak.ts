@@ -62,7 +62,7 @@ it('loses nothing and shows nothing twice when the Slack sink is killed mid-stre
   });
   await Promise.all(kills);
   const { accepted, refused, other } = classify(stream.answers);
-  const drained = await drain(w.fake, ID, accepted, { giveUpQuietMs: 20_000, deadlineMs: 90_000 });
+  const drained = await drain(w.fake, ID, accepted, { giveUpQuietMs: 10_000, deadlineMs: 90_000 });
 
   const seen = sightings(w.fake, ID);
   const slack = tally(accepted, seen.perId);
@@ -80,9 +80,9 @@ it('loses nothing and shows nothing twice when the Slack sink is killed mid-stre
     drainSeconds: Math.round(drained.ms / 100) / 10,
   });
 
-  expect(accepted.length, 'the server accepts everything while the sink is down').toBe(COUNT);
-  expect(seen.truncatedDigests, 'no digest hides events behind "…and N more"').toBe(0);
-  expect({ lost: slack.lost, duplicated: slack.duplicated }, `lost ${slack.examples.lost.join(' ')}; twice ${slack.examples.duplicated.join(' ')}\n${w.describe()}`).toEqual({
+  expect.soft(accepted.length, 'the server accepts everything while the sink is down').toBe(COUNT);
+  expect.soft(seen.truncatedDigests, 'no digest hides events behind "…and N more"').toBe(0);
+  expect.soft({ lost: slack.lost, duplicated: slack.duplicated }, `lost ${slack.examples.lost.join(' ')}; twice ${slack.examples.duplicated.join(' ')}\n${w.describe()}`).toEqual({
     lost: 0,
     duplicated: 0,
   });
