@@ -7,20 +7,6 @@ export interface Part {
   stop(): Promise<void>;
 }
 
-/** Starts parts in order; on failure stops the ones already started, in reverse. */
-export async function startAll(parts: readonly Part[]): Promise<void> {
-  const started: Part[] = [];
-  try {
-    for (const part of parts) {
-      await part.start();
-      started.push(part);
-    }
-  } catch (err) {
-    await stopAll(started);
-    throw err;
-  }
-}
-
 export async function stopAll(parts: readonly Part[]): Promise<void> {
   for (const part of [...parts].reverse()) {
     try {
