@@ -11,9 +11,10 @@ import levelPersistence from 'aedes-persistence-level';
 import type { BrokerConfig } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
 import type { Part } from '../shared/part.js';
-import { Topics } from '../shared/topics.js';
+import { Topics, topicMatches } from '../shared/topics.js';
 import { secretEquals } from '../shared/secrets.js';
 import { grantsFor, mayPublish, maySubscribe, type Grants } from './acl.js';
+import { IngressLog } from './ingress-log.js';
 import { PersistenceGuard } from './persistence-guard.js';
 
 export interface BrokerOptions {
@@ -21,7 +22,12 @@ export interface BrokerOptions {
   topicPrefix: string;
   dataDir: string;
   logger: Logger;
+  /** Wraps aedes' persistence (instrumentation, and tests that stop it at a chosen instant). */
+  wrapPersistence?: (persistence: object) => object;
 }
+
+type Subscriptions = Record<string, { qos: number }>;
+type Enqueue = (subs: Array<{ qos: number }>, packet: { qos: number }) => Promise<unknown>;
 
 const OPEN: Grants = { publish: ['#'], subscribe: ['#'] };
 
@@ -41,6 +47,7 @@ export class BrokerPart implements Part {
   #db: Level<string, Buffer> | undefined;
   #sockets = new Set<Socket>();
   #guard = new PersistenceGuard();
+  #ingress: IngressLog | undefined;
   // Grants per connected client, set at authentication.
   #grants = new WeakMap<Client, Grants>();
 
@@ -72,7 +79,28 @@ export class BrokerPart implements Part {
           this.#log.warn({ clientId: client?.id, topic: packet.topic }, 'publish denied by ACL');
           return done(new Error(`publish to ${packet.topic} not allowed`));
         }
+        const ingress = this.#ingress;
+        if (!ingress || packet.qos !== 1 || !this.#aedes) return done(null);
+        // Numbered here rather than by aedes' publish, so `published` can name the entry to forget.
+        const aedes = this.#aedes as unknown as { id: string; counter: number };
+        const tagged = packet as typeof packet & { brokerId: string; brokerCounter: number };
+        tagged.brokerId = aedes.id;
+        tagged.brokerCounter = ++aedes.counter;
+        ingress
+          .add({ topic: packet.topic, payload: Buffer.from(packet.payload), retain: packet.retain, brokerId: aedes.id, brokerCounter: tagged.brokerCounter })
+          .then(() => done(null), (err: Error) => done(err));
+      },
+      published: (packet, client, done) => {
+        if (client && packet.qos === 1 && this.#ingress) this.#ingress.remove(packet.brokerCounter);
         done(null);
+      },
+      // aedes caps a delivery at the subscription's QoS only for exact topics; a QoS 1 wildcard
+      // subscriber got QoS 2, which mqtt.js acknowledges (PUBREC) before it has handled it.
+      authorizeForward: (client, packet) => {
+        const subs = (client as unknown as { subscriptions: Subscriptions }).subscriptions;
+        let max = -1;
+        for (const filter in subs) if (topicMatches(filter, packet.topic)) max = Math.max(max, subs[filter]!.qos);
+        return max >= 0 && packet.qos > max ? ({ ...packet, qos: max } as typeof packet) : packet;
       },
       authorizeSubscribe: (client, sub, done) => {
         const grants = this.#grants.get(client);
@@ -89,9 +117,24 @@ export class BrokerPart implements Part {
       mkdirSync(dir, { recursive: true });
       this.#db = new Level<string, Buffer>(dir, { valueEncoding: 'buffer' });
       await this.#db.open();
-      options.persistence = this.#guard.wrap(levelPersistence(this.#db) as object);
+      const persistence = levelPersistence(this.#db) as unknown as { outgoingEnqueueCombi: Enqueue };
+      const enqueue = persistence.outgoingEnqueueCombi.bind(persistence);
+      // Queued for an offline session at the QoS it subscribed with, not the publisher's.
+      persistence.outgoingEnqueueCombi = async (subs, packet) => {
+        if (packet.qos < 2 || subs.every((sub) => sub.qos >= packet.qos)) return enqueue(subs, packet);
+        const byQos = new Map<number, Array<{ qos: number }>>();
+        for (const sub of subs) {
+          const qos = Math.min(sub.qos, packet.qos);
+          byQos.set(qos, [...(byQos.get(qos) ?? []), sub]);
+        }
+        await Promise.all([...byQos].map(([qos, group]) => enqueue(group, qos === packet.qos ? packet : { ...packet, qos })));
+      };
+      const wrap = this.#opts.wrapPersistence ?? ((p: object) => p);
+      options.persistence = this.#guard.wrap(wrap(persistence));
+      this.#ingress = new IngressLog(this.#db);
     }
     this.#aedes = await Aedes.createBroker(options);
+    await this.#replayIngress(this.#aedes);
     this.#aedes.on('clientError', (client, err) => this.#log.debug({ clientId: client.id, err: err.message }, 'client error'));
     // aedes drops, per subscriber, any message whose broker counter is not above the last one
     // delivered to it (a guard for clustered brokers). A retained publish is stored before it is
@@ -137,9 +180,37 @@ export class BrokerPart implements Part {
       // Client clean-up (wills, session writes, retained lookups) finishes after close's
       // callback; closing the store under it would throw LEVEL_*_NOT_OPEN from inside aedes.
       await this.#guard.drain(2000);
+      await this.#ingress?.flush();
+      this.#ingress = undefined;
       await this.#db.close();
       this.#db = undefined;
     }
+  }
+
+  /** Publishes again what an earlier run acknowledged and may not have routed (see IngressLog). */
+  async #replayIngress(aedes: Aedes): Promise<void> {
+    const ingress = this.#ingress;
+    if (!ingress) return;
+    const done: string[] = [];
+    for await (const { key, entry } of ingress.leftovers()) {
+      if (!(entry.retain && (await this.#retainedIsNewer(aedes, entry)))) {
+        const packet = { cmd: 'publish' as const, qos: 1 as const, dup: false, ...entry };
+        await new Promise<void>((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+      }
+      done.push(key);
+    }
+    await ingress.forget(done);
+    if (done.length > 0) this.#log.warn({ count: done.length }, 'published again what was acknowledged before the last crash');
+  }
+
+  /** A retained message stored after `entry` (same run, higher counter) must not be overwritten by it. */
+  async #retainedIsNewer(aedes: Aedes, entry: { topic: string; brokerId: string; brokerCounter: number }): Promise<boolean> {
+    const { persistence } = aedes as unknown as { persistence: { createRetainedStream(topic: string): AsyncIterable<{ brokerId?: string; brokerCounter?: number }> } };
+    const stream = persistence.createRetainedStream(entry.topic);
+    for await (const stored of stream) {
+      if (stored.brokerId === entry.brokerId && (stored.brokerCounter ?? 0) > entry.brokerCounter) return true;
+    }
+    return false;
   }
 
   #authenticate(
