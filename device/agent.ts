@@ -30,11 +30,20 @@ import { discoveryMessages } from './home-assistant.js';
 import { packageVersion } from './version.js';
 import type { GpioDriver } from './gpio/driver.js';
 
+/**
+ * How long past the bell's max event age an event's id is still remembered: the bell
+ * compares event times with this machine's clock, which can be stepped back (a Pi has
+ * no clock battery and corrects itself by NTP after boot).
+ */
+export const DEDUP_MARGIN_MS = 60_000;
+
 export interface AgentOptions {
   config: Config;
   driver: GpioDriver;
   logger: Logger;
   clock?: Clock;
+  /** Most event ids remembered against redeliveries (default DEFAULT_MAX_IDS); for tests. */
+  dedupMaxIds?: number;
 }
 
 export interface AgentEvents {
@@ -56,7 +65,8 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   #mute: MuteTracker | undefined;
   #catchUp: CatchUp | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #seen = new RecentIds(1000);
+  #seen: RecentIds;
+  #evictionWarnedAt = -Infinity;
   #startedAt = 0;
   #lastRing: DeviceState['lastRing'];
   #version = packageVersion();
@@ -68,10 +78,16 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     this.#clock = opts.clock ?? systemClock;
     this.#log = opts.logger.child({ part: 'agent', deviceId: opts.config.device.id });
     this.#topics = new Topics(opts.config.mqtt.topicPrefix);
+    this.#seen = new RecentIds(opts.dedupMaxIds);
   }
 
   get deviceId(): string {
     return this.#opts.config.device.id;
+  }
+
+  /** Event ids remembered against redeliveries right now (bounded; see RecentIds). */
+  get rememberedIds(): number {
+    return this.#seen.size;
   }
 
   get connected(): boolean {
@@ -221,7 +237,8 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       throw err;
     }
     const log = this.#log.child({ eventId: envelope.id });
-    if (!this.#seen.add(envelope.id)) return void log.debug('duplicate delivery; already handled');
+    // A copy of an event already handled is acked with no strike and no second report.
+    if (!this.#remember(envelope)) return void log.debug('duplicate delivery; already handled');
     const decision = this.#decide(envelope, isDing, packet.retain, log);
     const outcome: RingOutcome =
       'suppressed' in decision ? { eventId: envelope.id, strikes: 0, suppressed: decision.suppressed } : await this.#bell!.ring(decision.request);
@@ -235,6 +252,35 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       this.#publishState();
     }
     this.emit('rang', report, envelope);
+  }
+
+  /**
+   * False if the event's id was handled already. An id is kept while a copy of the event
+   * could still ring: until its time is older than device.bell.maxEventAgeSeconds (which
+   * cannot be turned off) plus DEDUP_MARGIN_MS. A copy with a later time (a sender's
+   * retry the server stamped afresh) keeps it until that copy is too old. It is kept at
+   * least that long after it first came, too, so an event that came already too old is
+   * reported once. An event time in the future keeps the id longer, as such an event can
+   * ring until then; the cap of RecentIds bounds memory all the same.
+   */
+  #remember(envelope: Envelope): boolean {
+    const now = this.#clock.now();
+    const windowMs = this.#opts.config.device.bell.maxEventAgeSeconds * 1000 + DEDUP_MARGIN_MS;
+    const time = Date.parse(envelope.time);
+    // An unreadable time never rings (the controller refuses it); keep the id from its arrival.
+    const ringableUntil = Number.isFinite(time) ? time + windowMs : -Infinity;
+    const known = this.#seen.has(envelope.id, now);
+    const keepUntil = known ? ringableUntil : Math.max(ringableUntil, now + windowMs);
+    const evicted = this.#seen.evictedEarly;
+    const fresh = this.#seen.add(envelope.id, keepUntil, now);
+    if (this.#seen.evictedEarly > evicted && now - this.#evictionWarnedAt >= 60_000) {
+      this.#evictionWarnedAt = now;
+      this.#log.warn(
+        { remembered: this.#seen.size, forgottenEarly: this.#seen.evictedEarly },
+        'more events than the redelivery memory holds within the max event age: the oldest ids are forgotten early, so a late redelivery of one could ring again',
+      );
+    }
+    return fresh;
   }
 
   /** Mute, quiet hours and catch-up; the controller then applies the safety rules. */
