@@ -63,15 +63,15 @@ describe.skipIf(process.env.BELLHOP_TEST_BROKER === 'mosquitto')('a QoS 1 messag
     cleanups.push(() => publisher.endAsync(true));
     await publisher.publishAsync('bellhop/events/test/before', 'before', { qos: 1 });
     // Resolves on the PUBACK: from here the publisher may forget the message.
-    await publisher.publishAsync('bellhop/events/test/stall', 'acknowledged', { qos: 1 });
-    await waitFor(() => crashing.output().includes('stalled bellhop/events/test/stall'), { what: 'the fixture to stall' });
+    await publisher.publishAsync('bellhop/events/test/signup', 'stall: acknowledged', { qos: 1 });
+    await waitFor(() => crashing.output().includes('stalled stall: acknowledged'), { what: 'the fixture to stall' });
     await waitFor(() => sink.got.includes('before'), { what: 'the message before the stall' });
-    expect(sink.got).not.toContain('acknowledged');
+    expect(sink.got).not.toContain('stall: acknowledged');
     await crashing.kill();
 
     const restarted = embeddedBroker(data.path, crashing.port);
     await restarted.waitForOutput(/bellhop broker listening/);
-    await waitFor(() => sink.got.includes('acknowledged'), { what: `the acknowledged message after the restart (got ${JSON.stringify(sink.got)})` });
+    await waitFor(() => sink.got.includes('stall: acknowledged'), { what: `the acknowledged message after the restart (got ${JSON.stringify(sink.got)})` });
     expect(restarted.stderr()).toMatch(/published again what was acknowledged before the last crash/);
 
     // The broker has read the sink's PUBACK once it answers a later packet (a clean stop then saves it).
@@ -86,6 +86,39 @@ describe.skipIf(process.env.BELLHOP_TEST_BROKER === 'mosquitto')('a QoS 1 messag
     cleanups.push(() => marker.endAsync(true));
     await marker.publishAsync('bellhop/events/test/marker', 'marker', { qos: 1 });
     await waitFor(() => sink.got.includes('marker'), { what: 'the marker' });
-    expect(sink.got.filter((p) => p === 'acknowledged')).toHaveLength(1);
+    expect(sink.got.filter((p) => p === 'stall: acknowledged')).toHaveLength(1);
+  });
+
+  it('does not put back a retained message that a newer one replaced', async () => {
+    const data = tempDir();
+    cleanups.push(() => data.remove());
+    const crashing = await stallingBroker(data.path);
+    const publisher = await connectClient(`mqtt://127.0.0.1:${crashing.port}`, { reconnectPeriod: 0 });
+    cleanups.push(() => publisher.endAsync(true));
+    const topic = 'bellhop/devices/office-bell/mute';
+    // A persistent subscriber makes aedes queue (and so stall) the first one.
+    const watcher = subscriber(crashing.port);
+    await new Promise((resolve) => watcher.client.once('connect', resolve));
+    await watcher.client.subscribeAsync(topic, { qos: 1 });
+    await publisher.publishAsync(topic, 'stall: old', { qos: 1, retain: true });
+    await waitFor(() => crashing.output().includes('stalled stall: old'), { what: 'the fixture to stall' });
+    await publisher.publishAsync(topic, 'new', { qos: 1, retain: true });
+    await waitFor(() => watcher.got.includes('new'), { what: 'the newer retained message' });
+    await crashing.kill();
+
+    const restarted = embeddedBroker(data.path, crashing.port);
+    await restarted.waitForOutput(/bellhop broker listening/);
+    const late = await connectClient(`mqtt://127.0.0.1:${crashing.port}`, { reconnectPeriod: 0 });
+    cleanups.push(() => late.endAsync(true));
+    const retained: string[] = [];
+    late.on('message', (_t, payload, packet) => packet.retain && retained.push(payload.toString()));
+    await late.subscribeAsync(topic, { qos: 1 });
+    await waitFor(() => retained.length > 0, { what: 'the retained message' });
+    expect(retained).toEqual(['new']);
+    // Nor hand its subscriber the stale value after the newer one: queued messages come
+    // before a marker published now.
+    await late.publishAsync(topic, 'marker', { qos: 1 });
+    await waitFor(() => watcher.got.includes('marker'), { what: 'the marker' });
+    expect(watcher.got).not.toContain('stall: old');
   });
 });
