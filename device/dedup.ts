@@ -77,7 +77,8 @@ export class RecentIds {
   }
 
   #expire(now: number): void {
-    if (now >= this.#nextSweepAt) {
+    // (A clock stepped back by more than a sweep interval restarts the interval.)
+    if (now >= this.#nextSweepAt || now < this.#nextSweepAt - this.#sweepEveryMs) {
       this.#nextSweepAt = now + this.#sweepEveryMs;
       for (const [id, until] of this.#ids) if (until < now) this.#ids.delete(id);
       return;
