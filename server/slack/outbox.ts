@@ -3,6 +3,13 @@
 // removed only once Slack accepted the post or refused it for good. The event
 // records double as the dedup memory (bounded: the oldest are pruned) and keep
 // what a later chat.update needs: the envelope, the rings, where it was posted.
+//
+// Writes are serialised (one read-modify-write at a time, each one atomic batch), but
+// not first come, first served: completions (recording that Slack took a job) jump
+// ahead of the intake of new events, so at a crash few posts are left unrecorded. A
+// post or digest is marked as attempted on disk before it is sent, so a restart knows
+// to look for it in Slack before sending it again.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { Envelope } from '../../shared/envelope.js';
@@ -35,8 +42,31 @@ interface JobBase {
   lane: string;
   target: Target;
 }
-export type PostJob = JobBase & { kind: 'post'; eventId: string; type: string; digest: boolean; fingerprint?: string };
-export type DigestJob = JobBase & { kind: 'digest'; type: string; eventIds: string[]; total: number };
+
+/** Where a post or digest was sent: kept from its first attempt on, so a retry goes (and a lookup looks) there. */
+export interface Destination {
+  /** What chat.postMessage was given: #name, a channel id, or a user id (a DM). */
+  postedTo: string;
+  /** The channel id, when known. */
+  channel?: string;
+  /** A reply: the thread and its first message's event, and which repeat this is. */
+  threadTs?: string;
+  rootEventId?: string;
+  nth?: number;
+}
+
+/** Saved on a job before each chat.postMessage: Slack may have it even if we never heard back. */
+export interface Attempt {
+  /** When the first attempt was made (epoch ms). */
+  at: number;
+  /** When the last one was. */
+  lastAt: number;
+  n: number;
+  to: Destination;
+}
+
+export type PostJob = JobBase & { kind: 'post'; eventId: string; type: string; digest: boolean; fingerprint?: string; attempt?: Attempt };
+export type DigestJob = JobBase & { kind: 'digest'; type: string; eventIds: string[]; total: number; attempt?: Attempt };
 export type UpdateJob = JobBase & { kind: 'update'; eventId: string; channel: string; ts: string };
 export type Job = PostJob | DigestJob | UpdateJob;
 
@@ -91,6 +121,13 @@ export class Tx {
     this.#batch.push({ type: 'del', where: 'threads', key });
   }
 
+  /** Remembers the channel id Slack gave for what we posted to (#name, user id), for later lookups. */
+  learnChannel(postedTo: string, id: string): void {
+    if (postedTo === id || this.#outbox.channelId(postedTo) === id) return;
+    this.#batch.push({ type: 'put', where: 'channels', key: postedTo, value: { id } });
+    this.ops.push(() => this.#outbox.rememberChannel(postedTo, id));
+  }
+
   get batch(): Parameters<Outbox['writeBatch']>[0] {
     return this.#batch;
   }
@@ -105,7 +142,14 @@ export class Outbox {
   /** Jobs per event id, so the dedup pruning never forgets an event still being delivered. */
   #pending = new Map<string, number>();
   #jobs = 0;
-  #lock: Promise<unknown> = Promise.resolve();
+  /** Transactions waiting their turn: urgent ones (completions) before the others, FIFO within each. */
+  #queue: Array<{ urgent: boolean; run: () => Promise<void> }> = [];
+  #busy = false;
+  #idle: Array<() => void> = [];
+  /** Attempt marks being written (outside the queue: each touches one job record only). */
+  #marks = new Set<Promise<void>>();
+  #id = '';
+  #channels = new Map<string, string>();
 
   constructor(dir: string, dedupSize: number) {
     this.#dir = dir;
@@ -135,13 +179,51 @@ export class Outbox {
     }
     const threads = new Map<string, ThreadRoot>();
     for await (const [key, value] of this.#sub('threads').iterator()) threads.set(key, value as unknown as ThreadRoot);
+    for await (const [key, value] of this.#sub('channels').iterator()) this.#channels.set(key, String(value.id));
+    const meta = this.#sub('meta');
+    const id = (await meta.get('id')) as { id?: unknown } | undefined;
+    if (typeof id?.id === 'string') {
+      this.#id = id.id;
+    } else {
+      this.#id = randomBytes(9).toString('base64url');
+      await meta.put('id', { id: this.#id });
+    }
     return { jobs, threads };
   }
 
   async close(): Promise<void> {
-    await this.#lock;
+    await this.#settled();
     await this.#db?.close();
     this.#db = undefined;
+  }
+
+  /** A random id made when the outbox was created: with a job's seq, it names the job in Slack's message metadata. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** The channel id Slack gave when we last posted to `postedTo` (#name or user id), if known. */
+  channelId(postedTo: string): string | undefined {
+    return /^[CGD][A-Z0-9]{2,}$/.test(postedTo) ? postedTo : this.#channels.get(postedTo);
+  }
+
+  rememberChannel(postedTo: string, id: string): void {
+    this.#channels.set(postedTo, id);
+  }
+
+  /**
+   * Saves the job (with its attempt) before it is sent to Slack. It touches only that job's
+   * record, which nothing else rewrites while its lane sends it, so it does not wait in the queue.
+   */
+  async markAttempted(job: Job): Promise<void> {
+    const db = this.#open();
+    const write = db.batch([{ type: 'put', sublevel: this.#sub('jobs'), key: pad(job.seq), value: job as unknown as Json }]);
+    this.#marks.add(write);
+    try {
+      await write;
+    } finally {
+      this.#marks.delete(write);
+    }
   }
 
   nextSeq(): number {
@@ -178,17 +260,54 @@ export class Outbox {
     });
   }
 
-  /** Runs read-modify-write steps one at a time and writes each as one atomic batch. */
-  transaction<T>(fn: (tx: Tx) => Promise<T> | T): Promise<T> {
-    const run = this.#lock.then(async () => {
-      const tx = new Tx(this);
-      const result = await fn(tx);
-      await this.writeBatch(tx.batch);
-      for (const op of tx.ops) op();
-      return result;
+  /**
+   * Runs read-modify-write steps one at a time and writes each as one atomic batch.
+   * `urgent` (recording what Slack took) runs before every non-urgent one still waiting,
+   * so a completion never queues behind the intake of new events.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T> | T, { urgent = false }: { urgent?: boolean } = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = {
+        urgent,
+        run: async () => {
+          try {
+            const tx = new Tx(this);
+            const result = await fn(tx);
+            await this.writeBatch(tx.batch);
+            for (const op of tx.ops) op();
+            resolve(result);
+          } catch (err) {
+            reject(err as Error);
+          }
+        },
+      };
+      const firstOrdinary = urgent ? this.#queue.findIndex((e) => !e.urgent) : -1;
+      if (firstOrdinary >= 0) this.#queue.splice(firstOrdinary, 0, entry);
+      else this.#queue.push(entry);
+      this.#pump();
     });
-    this.#lock = run.catch(() => undefined);
-    return run;
+  }
+
+  #pump(): void {
+    if (this.#busy) return;
+    const next = this.#queue.shift();
+    if (!next) {
+      for (const wake of this.#idle.splice(0)) wake();
+      return;
+    }
+    this.#busy = true;
+    void next.run().finally(() => {
+      this.#busy = false;
+      this.#pump();
+    });
+  }
+
+  /** Resolves once no transaction is running or waiting and no attempt mark is being written. */
+  async #settled(): Promise<void> {
+    while (this.#busy || this.#queue.length > 0 || this.#marks.size > 0) {
+      if (this.#busy || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+      else await Promise.allSettled([...this.#marks]);
+    }
   }
 
   async writeBatch(ops: Array<{ type: 'put'; where: string; key: string; value: Json } | { type: 'del'; where: string; key: string }>): Promise<void> {
