@@ -104,13 +104,14 @@ describe(`the ${process.env.BELLHOP_TEST_BROKER === 'mosquitto' ? 'Mosquitto' : 
     await drained(bell, broker, [...accepted, 'after-restart']);
   });
 
-  it('keeps every queued event that reached its disk when killed (SIGKILL) and restarted', async () => {
+  it('keeps every queued event it acknowledged when killed (SIGKILL) and restarted', async () => {
     const { broker, server, bell } = await world();
     const accepted = ids('queued', 20);
     await post(server, accepted);
-    // Both brokers acknowledge a QoS 1 publish a moment before it is on disk (see
-    // docs/external-broker.md), so the crash comes once the last event has landed.
-    await waitFor(() => onDisk(broker, accepted.at(-1)!), { what: 'the last event on disk' });
+    // The embedded broker has an event on disk before it acknowledges it. Mosquitto saves
+    // its snapshot a moment after (docs/external-broker.md), so there the crash comes once
+    // the last event has landed.
+    if (broker.kind === 'mosquitto') await waitFor(() => onDisk(broker, accepted.at(-1)!), { what: 'the last event on disk' });
     await broker.kill();
     await broker.start();
     await ready(server);
@@ -119,7 +120,7 @@ describe(`the ${process.env.BELLHOP_TEST_BROKER === 'mosquitto' ? 'Mosquitto' : 
     await drained(bell, broker, [...accepted, 'after-restart']);
   });
 
-  it('restores whatever was on disk when killed mid-stream, answering only 202 or 503 meanwhile', async () => {
+  it('restores what it acknowledged when killed mid-stream, answering only 202, 503 or 504 meanwhile', async () => {
     const { broker, server, bell } = await world();
     const statuses = new Map<string, number>();
     const total = 300;
@@ -143,17 +144,20 @@ describe(`the ${process.env.BELLHOP_TEST_BROKER === 'mosquitto' ? 'Mosquitto' : 
     };
     await Promise.all([poster(), poster(), poster(), poster()]);
     await restarted;
-    expect([...new Set(statuses.values())].filter((s) => s !== 202 && s !== 503)).toEqual([]);
+    // 503: the server had no broker to send to; 504: sent, but no PUBACK came before the crash.
+    expect([...new Set(statuses.values())].filter((s) => s !== 202 && s !== 503 && s !== 504)).toEqual([]);
     // However slow the restart was, the server takes events again once it is back.
     await ready(server);
     const after = ids('after-restart', 10);
     await post(server, after);
     const accepted = [...[...statuses].filter(([, s]) => s === 202).map(([id]) => id), ...after];
     expect(accepted.length).toBeGreaterThan(90);
-    // What the crash left on disk, and everything accepted after the restart, reaches the bell.
+    // Every event the embedded broker acknowledged reaches the bell. Mosquitto: what the crash
+    // left on disk, and everything accepted after the restart; only its acknowledged-but-unsaved
+    // moment before the crash may be missing, not whole stretches.
     const afterKill = (id: string) => !id.startsWith('stream-') || Number(id.slice('stream-'.length)) >= killedAt;
-    const expected = accepted.filter((id) => afterKill(id) || onDiskAtKill.includes(`"${id}"`));
-    // Only the acknowledged-but-unwritten moment before the crash may be missing, not whole stretches.
+    const kept = (id: string) => broker.kind === 'aedes' || afterKill(id) || onDiskAtKill.includes(`"${id}"`);
+    const expected = accepted.filter(kept);
     expect(expected.length).toBeGreaterThan(accepted.length * 0.9);
     await bell.connect();
     await drained(bell, broker, expected, 10_000);
