@@ -29,7 +29,7 @@ export const ServerSection = Type.Object(
     publishQos: Type.Union([Type.Literal(1), Type.Literal(2)], {
       default: 1,
       description:
-        'QoS of event publishes; 202 waits for the acknowledgement. 1: the PUBACK (aedes sends it just before it stores and routes, so a broker SIGKILL in that instant can lose an acknowledged event). 2: the embedded broker has stored the event first; costs about half the ingest rate (see Benchmarks).',
+        'QoS of event publishes; 202 waits for the acknowledgement. 1: the PUBACK (the embedded broker has the event on disk before it sends it). 2: PUBREC/PUBCOMP, two more round trips; costs about half the ingest rate (see Benchmarks).',
     }),
     metrics: Type.Boolean({ default: true, description: 'Serve GET /metrics (Prometheus text format: counts only, no secrets).' }),
     mqtt: MqttCredentials,
