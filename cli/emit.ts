@@ -1,5 +1,6 @@
 // `bellhop emit`: sends one event to a running server (for cron jobs and scripts), through
-// the same client apps use, so it retries a 503 with the same event id.
+// the same client apps use, so it retries a 503 or a 504 (publish_unconfirmed) with the
+// same event id.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../shared/config/schema.js';

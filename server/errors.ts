@@ -1,6 +1,7 @@
 // One error shape for every route: {error: code, message}, with the right status.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { BrokerUnavailableError } from './publisher.js';
+import { Type } from '@sinclair/typebox';
+import { BrokerUnavailableError, PublishUnconfirmedError } from './publisher.js';
 import type { Metrics } from '../shared/metrics.js';
 
 export class HttpError extends Error {
@@ -13,6 +14,9 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/** The one error body, for the response schemas of routes. */
+export const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
@@ -34,19 +38,29 @@ export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: num
     });
   }
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
-    if (!(error instanceof BrokerUnavailableError)) {
+    if (!(error instanceof BrokerUnavailableError) && !(error instanceof PublishUnconfirmedError)) {
       // The path only: query strings can carry webhook keys (Airbrake's ?key=).
       request.log.info({ method: request.method, path: request.url.split('?')[0], err: error.message }, 'request refused');
     }
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message });
     }
+    // Two publish failures, told apart for the sender: 503 = certainly not published, so a
+    // retry is plainly safe; 504 = it may have been published, so a retry must carry the same
+    // event id (subscribers drop ids they have handled). Both are worth retrying later.
     if (error instanceof BrokerUnavailableError) {
       request.log.warn({ err: error.message }, 'broker unavailable, answering 503');
       return reply
         .code(503)
         .header('retry-after', String(retryAfterSeconds))
-        .send({ error: 'broker_unavailable', message: error.message });
+        .send({ error: 'broker_unavailable', message: `${error.message}; nothing was published: retry later` });
+    }
+    if (error instanceof PublishUnconfirmedError) {
+      request.log.warn({ err: error.message }, 'publish not confirmed by the broker, answering 504');
+      return reply
+        .code(504)
+        .header('retry-after', String(retryAfterSeconds))
+        .send({ error: 'publish_unconfirmed', message: `${error.message}; the event may have been published: retry with the same event id, duplicates are dropped by id` });
     }
     const fe = error as FastifyError;
     if (fe.validation) {

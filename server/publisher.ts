@@ -1,16 +1,44 @@
 // Publishes envelopes with QoS 1 (or 2) and resolves only on the broker's acknowledgement,
-// so the HTTP answer can promise that the broker holds the event.
+// so the HTTP answer can promise that the broker holds the event. A failure says which of
+// two things happened: nothing was sent (BrokerUnavailableError, 503), or it was sent and
+// not confirmed (PublishUnconfirmedError, 504: it may have been published).
 import type { MqttClient } from 'mqtt';
 import type { Envelope } from '../shared/envelope.js';
 import type { Topics } from '../shared/topics.js';
 import type { Metrics } from '../shared/metrics.js';
 
+/**
+ * Nothing was published: the server had no broker connection, so it sent nothing (or the
+ * broker refused the publish). Answered 503 with Retry-After; a retry is always safe.
+ */
 export class BrokerUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'BrokerUnavailableError';
   }
 }
+
+/**
+ * The publish went out, but its acknowledgement (PUBACK, or PUBCOMP with QoS 2) did not
+ * come in time, or the connection dropped before it came: the broker may hold the event.
+ * Answered 504 publish_unconfirmed; the sender must retry with the same event id, which
+ * every subscriber drops once it has handled it.
+ */
+export class PublishUnconfirmedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PublishUnconfirmedError';
+  }
+}
+
+/** A refusal by the broker itself (an MQTT 5 PUBACK/PUBREC reason code of 0x80 or more). */
+function refusedByBroker(err: Error): boolean {
+  const code = (err as Error & { code?: unknown }).code;
+  return typeof code === 'number' && code >= 0x80;
+}
+
+/** Handed to a publish's callback when it was never given to the MQTT client. */
+const NOT_SENT = new Error('the connection to the MQTT broker was lost before the publish was sent');
 
 type PublishCallback = (err?: Error) => void;
 
@@ -68,8 +96,12 @@ export class EventPublisher {
           if (entry.settled) return;
           entry.settled = true;
           this.#inFlight.delete(entry);
-          if (err) reject(new BrokerUnavailableError(`publish failed: ${err.message}`));
-          else resolve();
+          if (!err) resolve();
+          else if (err === NOT_SENT) reject(new BrokerUnavailableError(err.message));
+          // mqtt.js says 'client disconnecting' before it sends anything.
+          else if (refusedByBroker(err) || err.message === 'client disconnecting') reject(new BrokerUnavailableError(`publish failed: ${err.message}`));
+          // 'Connection closed' and the like: it may have reached the broker first.
+          else reject(new PublishUnconfirmedError(`publish not confirmed: ${err.message}`));
         },
       };
       this.#inFlight.add(entry);
@@ -88,14 +120,20 @@ export class EventPublisher {
   #flush = () => {
     const batch = this.#batch;
     this.#batch = [];
-    for (const m of batch) this.#client.publish(m.topic, m.payload, { qos: this.#qos }, m.callback);
+    // The connection can drop between publishRaw() and this turn: refuse rather than let
+    // mqtt.js queue what would go out late (and what the answer could not speak for).
+    const connected = this.#client.connected;
+    for (const m of batch) {
+      if (connected) this.#client.publish(m.topic, m.payload, { qos: this.#qos }, m.callback);
+      else m.callback(NOT_SENT);
+    }
   };
 
   #sweep(): void {
     const now = Date.now();
     for (const entry of this.#inFlight) {
       if (entry.deadline > now) break;
-      this.#expire(entry, `broker did not acknowledge within ${this.#timeoutMs} ms`);
+      this.#expire(entry, `the broker did not acknowledge the publish within ${this.#timeoutMs} ms`);
     }
     if (this.#inFlight.size === 0) this.#stopSweeper();
   }
@@ -104,7 +142,7 @@ export class EventPublisher {
     entry.settled = true;
     this.#inFlight.delete(entry);
     this.#forget(entry.callback);
-    entry.reject(new BrokerUnavailableError(why));
+    entry.reject(new PublishUnconfirmedError(why));
   }
 
   #stopSweeper(): void {

@@ -3,8 +3,9 @@
 //   const notifier = createNotifier({ url: 'http://bellhop.local:8080', token: process.env.BELLHOP_TOKEN });
 //   await notifier.send({ type: 'task.completed', data: { job: 'nightly-backup' } });
 //
-// Each event gets its id here, before the first attempt, so a retry after a timeout or a
-// 503 is recognised downstream instead of ringing twice. It signs with Standard Webhooks
+// Each event gets its id here, before the first attempt, so a retry after a timeout, a 503
+// (nothing was published) or a 504 (publish_unconfirmed: it may have been published) is
+// recognised downstream instead of ringing twice. It signs with Standard Webhooks
 // when given a signing secret instead of a token. Only fetch and WebCrypto: no server code,
 // no dependencies.
 import type { Severity } from './envelope.js';
@@ -21,9 +22,12 @@ export interface NotifierOptions {
   /** Defaults applied to every event that does not set its own. */
   source?: string;
   project?: string;
-  /** Per attempt (default 5000). */
+  /**
+   * Per attempt (default 10000: longer than the server's default publish timeout of 5 s,
+   * so its own answer, a 504 included, comes first).
+   */
   timeoutMs?: number;
-  /** Further attempts after a network error, 429, 502, 503 or 504 (default 3). */
+  /** Further attempts, each with the same event ids, after a network error or timeout, 429, 502, 503 or 504 (default 3). */
   retries?: number;
   /** First back-off; doubles each attempt, and Retry-After wins when the server sends it (default 500). */
   retryDelayMs?: number;
@@ -80,6 +84,8 @@ export const DEFAULT_SEVERITY: Readonly<Record<string, Severity>> = {
   'error.raised': 'error',
 };
 
+// 503: nothing was published; 504 (publish_unconfirmed): it may have been, so the retry
+// must carry the same ids, which it does (they are fixed before the first attempt).
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
 export function createNotifier(opts: NotifierOptions): Notifier {
@@ -88,7 +94,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const doFetch = opts.fetch ?? fetch;
   const retries = opts.retries ?? 3;
   const baseDelay = opts.retryDelayMs ?? 500;
-  const timeoutMs = opts.timeoutMs ?? 5000;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
 
   const shape = (e: NotifierEvent): Record<string, unknown> => {
     const out: Record<string, unknown> = { type: e.type, id: e.id ?? globalThis.crypto.randomUUID() };

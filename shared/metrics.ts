@@ -14,7 +14,7 @@ export class Metrics {
   });
   readonly eventsRejected = new Counter({
     name: 'bellhop_events_rejected_total',
-    help: 'HTTP requests refused, by route and reason (the error code of the JSON answer).',
+    help: 'HTTP requests refused, by route and reason (the error code of the JSON answer: broker_unavailable = 503, nothing published; publish_unconfirmed = 504, sent without an acknowledgement in time, maybe published).',
     labelNames: ['route', 'reason'] as const,
     registers: [this.registry],
   });

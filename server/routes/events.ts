@@ -4,8 +4,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { EventInput, toEnvelope, type Envelope } from '../../shared/envelope.js';
 import { authenticateBearer, TokenSet, type ApiToken } from '../auth.js';
-import { HttpError } from '../errors.js';
-import type { EventPublisher } from '../publisher.js';
+import { ErrorReply, HttpError } from '../errors.js';
+import { PublishUnconfirmedError, type EventPublisher } from '../publisher.js';
 import type { SignedEvents } from '../sources/standard-webhooks.js';
 
 export interface EventsRouteOptions {
@@ -37,7 +37,13 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
     {
       schema: {
         body,
-        response: { 202: Type.Object({ ids: Type.Array(Type.String()) }) },
+        response: {
+          202: Type.Object({ ids: Type.Array(Type.String()) }),
+          // broker_unavailable: nothing was published; retry later.
+          503: ErrorReply,
+          // publish_unconfirmed: sent, no acknowledgement in time; retry with the same ids.
+          504: ErrorReply,
+        },
       },
       attachValidation: true,
       // A callback hook, not an async one: this runs on every request of the hot path.
@@ -78,10 +84,11 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
 
 export async function publishAll(publisher: EventPublisher, envelopes: Envelope[]): Promise<void> {
   if (envelopes.length === 1) return publisher.publish(envelopes[0]!);
-  // Wait for every publish to settle, so a 503 is never sent while some are still in flight.
+  // Wait for every publish to settle, so a 503/504 is never sent while some are still in
+  // flight. If any may have been published unconfirmed, the answer says so (504).
   const results = await Promise.allSettled(envelopes.map((e) => publisher.publish(e)));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length > 0) throw (failed.find((r) => r.reason instanceof PublishUnconfirmedError) ?? failed[0]!).reason;
 }
 
 /** Picks the errors of the branch the body was meant for (object or array) for a readable message. */

@@ -1,5 +1,8 @@
 // What every source route shares: reading a raw body as checked JSON, and the three
-// ways a delivery ends (accepted once the broker holds it, duplicate, ignored).
+// ways a delivery ends (accepted once the broker holds it, duplicate, ignored). A publish
+// that fails is thrown to the error handler: 503 (nothing published) or 504 (maybe
+// published); providers retry any 5xx, with the same delivery, hence the same event id.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
@@ -108,7 +111,12 @@ export async function deliver(
     request.log.debug({ source: opts.source, reason: mapped.ignored }, 'webhook ignored');
     return reply.code(200).send({ status: 'ignored', reason: mapped.ignored });
   }
-  const envelope = toEnvelope(mapped.event, { source: opts.source, now: () => new Date(ctx.clock.now()) });
+  // A provider retries a delivery answered 504 (sent, unconfirmed: maybe published); the
+  // retry must carry the same event id for subscribers to drop it, so a delivery without
+  // an id of its own gets one derived from its delivery key.
+  const event =
+    mapped.event.id === undefined && opts.deliveryKey !== undefined ? { ...mapped.event, id: deliveryEventId(opts.source, opts.deliveryKey) } : mapped.event;
+  const envelope = toEnvelope(event, { source: opts.source, now: () => new Date(ctx.clock.now()) });
   const publish = async (): Promise<string[]> => {
     await ctx.publisher.publish(envelope);
     return [envelope.id];
@@ -127,6 +135,15 @@ export async function deliver(
     return reply.code(200).send({ status: 'duplicate', id: outcome.ids[0] });
   }
   return accepted();
+}
+
+/** A UUID-shaped id (version 8: name-based, SHA-256) that every attempt of a delivery shares. */
+export function deliveryEventId(source: string, deliveryKey: string): string {
+  const h = createHash('sha256').update(`${source}\n${deliveryKey}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
 function logAccepted(request: FastifyRequest, envelope: Envelope): void {

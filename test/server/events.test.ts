@@ -1,7 +1,4 @@
-import { createServer, type Server } from 'node:net';
-import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Aedes } from 'aedes';
 import type { MqttClient } from 'mqtt';
 import type { BrokerPart } from '../../broker/broker.js';
 import type { ServerPart } from '../../server/server.js';
@@ -18,6 +15,7 @@ import {
   waitFor,
   withBroker,
 } from '../helpers/world.js';
+import { holdingBroker, type HoldingBroker } from './holding-broker.js';
 
 describe('POST /v1/events against a real broker', () => {
   let config: Config;
@@ -127,7 +125,7 @@ describe('POST /v1/events against a real broker', () => {
 });
 
 describe('when the broker cannot take the event', () => {
-  it('answers 503 with Retry-After while the broker is down, and 202 again once it is back', async () => {
+  it('answers 503 broker_unavailable with Retry-After while the broker is unreachable (nothing published), and 202 again once it is back', async () => {
     const base = testConfig({ mqtt: { reconnectMs: 100 } });
     let broker = await startBroker(base);
     const port = broker.port;
@@ -139,54 +137,75 @@ describe('when the broker cannot take the event', () => {
       const res = await postEvents(server.url, { type: 'user.signup' });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('2');
-      expect(res.json).toMatchObject({ error: 'broker_unavailable' });
+      expect(res.json).toEqual({ error: 'broker_unavailable', message: expect.stringContaining('nothing was published') });
+      const batch = await postEvents(server.url, [{ type: 'user.signup' }, { type: 'user.login' }]);
+      expect(batch.status).toBe(503);
+      expect(batch.json).toMatchObject({ error: 'broker_unavailable' });
 
       broker = await startBroker({ ...base, broker: { ...base.broker, port } });
       await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 200, { what: 'reconnect' });
       expect((await postEvents(server.url, { type: 'user.signup' })).status).toBe(202);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toContain('bellhop_events_rejected_total{route="/v1/events",reason="broker_unavailable"} 2');
+      expect(metrics).not.toContain('reason="publish_unconfirmed"');
     } finally {
       await server.stop();
       await broker.stop();
     }
   });
 
-  it('answers 503 when the broker does not acknowledge in time, and keeps serving afterwards', async () => {
-    // A broker that holds publishes without acking until released.
-    const held: Array<() => void> = [];
-    const aedes = await Aedes.createBroker({
-      authorizePublish: (_client, packet, done) => {
-        if (packet.topic.endsWith('/hold')) held.push(() => done(null));
-        else done(null);
-      },
-    });
-    const tcp: Server = createServer(aedes.handle);
-    tcp.listen(0, '127.0.0.1');
-    await once(tcp, 'listening');
-    const url = `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`;
-    const config = withBroker(testConfig({ server: { publishTimeoutMs: 300, eventTypes: ['test.hold'] } }), url);
-    const server = await startServer(config);
-    const watcher = await connectClient(url);
+  describe('a publish the broker takes but does not acknowledge in time', () => {
+    let broker: HoldingBroker;
+    let server: ServerPart;
+    let watcher: MqttClient;
     const got: string[] = [];
-    watcher.on('message', (t) => got.push(t));
-    await watcher.subscribeAsync('bellhop/events/#', { qos: 1 });
-    try {
-      const res = await postEvents(server.url, { type: 'test.hold' });
-      expect(res.status).toBe(503);
-      expect(res.json).toMatchObject({ error: 'broker_unavailable' });
-      expect(held).toHaveLength(1);
-      held.forEach((release) => release());
-      const control = await postEvents(server.url, { type: 'bell.test' });
+
+    beforeAll(async () => {
+      broker = await holdingBroker((topic) => topic.endsWith('/hold'));
+      server = await startServer(withBroker(testConfig({ server: { publishTimeoutMs: 300, eventTypes: ['test.hold'] } }), broker.url));
+      watcher = await connectClient(broker.url);
+      watcher.on('message', (_t, payload) => got.push(parseEnvelope(payload).id));
+      await watcher.subscribeAsync('bellhop/events/#', { qos: 1 });
+    });
+    afterAll(async () => {
+      await watcher?.endAsync();
+      await server?.stop();
+      await broker?.close();
+    });
+
+    it('is answered 504 publish_unconfirmed with Retry-After, telling the sender to retry with the same id, and the server keeps serving', async () => {
+      const res = await postEvents(server.url, { type: 'test.hold', id: 'held-1' });
+      expect(res.status).toBe(504);
+      expect(res.headers.get('retry-after')).toBe('2');
+      expect(res.json).toEqual({ error: 'publish_unconfirmed', message: expect.stringMatching(/may have been published.*same event id/) });
+      expect(broker.held).toHaveLength(1);
+      // It was published after all, late: the sender's retry with the same id is what dedup is for.
+      broker.release();
+      await waitFor(() => got.includes('held-1'), { what: 'the held event, released' });
+      const control = await postEvents(server.url, { type: 'bell.test', id: 'control-1' });
       expect(control.status).toBe(202);
-      await waitFor(() => got.includes('bellhop/events/bell/test'), { what: 'the control event' });
+      await waitFor(() => got.includes('control-1'), { what: 'the control event' });
       // The timed-out message was dropped from the client's store, so nothing is left to resend.
       const outgoing = (server.mqtt as unknown as { outgoing: Record<string, unknown> }).outgoing;
       expect(Object.keys(outgoing)).toHaveLength(0);
-    } finally {
-      await watcher.endAsync();
-      await server.stop();
-      await new Promise<void>((r) => aedes.close(() => r()));
-      tcp.close();
-    }
+    });
+
+    it('answers a batch 504 when one of its events is unconfirmed, though the others were acknowledged', async () => {
+      const res = await postEvents(server.url, [
+        { type: 'bell.test', id: 'batch-ok' },
+        { type: 'test.hold', id: 'batch-held' },
+      ]);
+      expect(res.status).toBe(504);
+      expect(res.json).toMatchObject({ error: 'publish_unconfirmed' });
+      await waitFor(() => got.includes('batch-ok'), { what: 'the acknowledged event of the batch' });
+      broker.release();
+    });
+
+    it('counts 504s apart from 503s in the refusals metric', async () => {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toContain('bellhop_events_rejected_total{route="/v1/events",reason="publish_unconfirmed"} 2');
+      expect(metrics).not.toContain('reason="broker_unavailable"');
+    });
   });
 });
 

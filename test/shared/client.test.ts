@@ -78,6 +78,32 @@ describe('the bellhop client', () => {
     expect(await world.drain()).toMatchObject([{ id: 'signup-4521' }]);
   });
 
+  it('retries a 504 publish_unconfirmed with the same event ids, after the Retry-After, so subscribers see one id', async () => {
+    let calls = 0;
+    const bodies: string[] = [];
+    const unconfirmed: typeof fetch = async (input, init) => {
+      calls++;
+      bodies.push(String(init?.body));
+      if (calls === 1) {
+        const body = { error: 'publish_unconfirmed', message: 'the event may have been published: retry with the same event id' };
+        return new Response(JSON.stringify(body), { status: 504, headers: { 'retry-after': '0.01' } });
+      }
+      return fetch(input, init);
+    };
+    const notifier = createNotifier({ url: world.url, token: TEST_TOKEN, fetch: unconfirmed, retryDelayMs: 60_000 });
+    const { ids } = await notifier.sendBatch([{ type: 'user.signup' }, { type: 'user.login' }]);
+    expect(calls).toBe(2);
+    expect(bodies[1]).toBe(bodies[0]);
+    expect((await world.drain()).map((e) => e.id)).toEqual(ids);
+  });
+
+  it('gives up on repeated 504s with an error that says the event may have been published', async () => {
+    const always504: typeof fetch = async () =>
+      new Response(JSON.stringify({ error: 'publish_unconfirmed', message: 'the event may have been published' }), { status: 504 });
+    const notifier = createNotifier({ url: world.url, token: TEST_TOKEN, fetch: always504, retries: 1, retryDelayMs: 1 });
+    await expect(notifier.send({ type: 'user.signup' })).rejects.toMatchObject({ status: 504, code: 'publish_unconfirmed', message: /may have been published/ });
+  });
+
   it('does not retry a refused event, and says why', async () => {
     let calls = 0;
     const counting: typeof fetch = async (input, init) => {
@@ -131,6 +157,16 @@ describe('bellhop emit, through the client', () => {
     expect(ids).toEqual(['cron-signup-1']);
     expect(calls).toBe(2);
     expect(await world.drain()).toMatchObject([{ id: 'cron-signup-1', type: 'user.signup' }]);
+  });
+
+  it('retries a 504 publish_unconfirmed with the same id', async () => {
+    let calls = 0;
+    const flaky: typeof fetch = async (input, init) =>
+      ++calls === 1 ? new Response(JSON.stringify({ error: 'publish_unconfirmed', message: 'may have been published' }), { status: 504 }) : fetch(input, init);
+    const ids = await emit('user.signup', { url: world.url, id: 'cron-signup-2', retries: '2' }, testConfig(), { fetch: flaky, retryDelayMs: 1 });
+    expect(ids).toEqual(['cron-signup-2']);
+    expect(calls).toBe(2);
+    expect(await world.drain()).toMatchObject([{ id: 'cron-signup-2', type: 'user.signup' }]);
   });
 
   it('refuses bad options before sending anything', async () => {

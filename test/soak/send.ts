@@ -22,7 +22,9 @@ export interface Answer {
   id: string;
   /** HTTP status; 0 when the request itself failed (connection refused or reset). */
   status: number;
-  /** The error message of a refusal (which says why: broker unreachable, or no PUBACK in time). */
+  /** The error code of a refusal's JSON body: broker_unavailable (503) or publish_unconfirmed (504). */
+  code?: string;
+  /** The error message of a refusal, for people. */
   message?: string;
   /** When it was sent, ms since the stream started. */
   sentAtMs: number;
@@ -57,7 +59,7 @@ export async function sendStream(opts: StreamOptions): Promise<StreamResult> {
   return { answers, durationMs: Date.now() - started };
 }
 
-async function post(url: string, event: EventInput): Promise<{ status: number; message?: string }> {
+async function post(url: string, event: EventInput): Promise<{ status: number; code?: string; message?: string }> {
   try {
     const res = await fetch(`${url}/v1/events`, {
       method: 'POST',
@@ -67,37 +69,43 @@ async function post(url: string, event: EventInput): Promise<{ status: number; m
     });
     const text = await res.text();
     if (res.ok) return { status: res.status };
-    return { status: res.status, message: messageOf(text) };
+    return { status: res.status, ...errorOf(text) };
   } catch (err) {
     return { status: 0, message: (err as Error).message };
   }
 }
 
-function messageOf(body: string): string {
+function errorOf(body: string): { code?: string; message: string } {
   try {
-    const parsed = JSON.parse(body) as { message?: unknown };
-    return typeof parsed.message === 'string' ? parsed.message : body;
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+    return {
+      ...(typeof parsed.error === 'string' ? { code: parsed.error } : {}),
+      message: typeof parsed.message === 'string' ? parsed.message : body,
+    };
   } catch {
-    return body;
+    return { message: body };
   }
 }
 
-/** Why a 503 was sent: the broker was unreachable (nothing sent), or sent with no PUBACK in time. */
-export function refusalKind(answer: Answer): 'unreachable' | 'no-puback' | 'other' {
-  const m = answer.message ?? '';
-  if (/not connected/.test(m)) return 'unreachable';
-  if (/did not acknowledge/.test(m)) return 'no-puback';
+/**
+ * Why a publish was refused, from the status and the error code (never the message):
+ * 503 broker_unavailable = the server had no broker, nothing was sent; 504
+ * publish_unconfirmed = sent, but no PUBACK (PUBCOMP) in time, so maybe published.
+ */
+export function refusalKind(answer: Answer): 'unreachable' | 'unconfirmed' | 'other' {
+  if (answer.status === 503 && answer.code === 'broker_unavailable') return 'unreachable';
+  if (answer.status === 504 && answer.code === 'publish_unconfirmed') return 'unconfirmed';
   return 'other';
 }
 
-/** Answers by class: accepted (2xx), refused (503), anything else. */
+/** Answers by class: accepted (2xx), refused (503 or 504: a publish failed), anything else. */
 export function classify(answers: readonly Answer[]): { accepted: string[]; refused: Answer[]; other: Answer[] } {
   const accepted: string[] = [];
   const refused: Answer[] = [];
   const other: Answer[] = [];
   for (const a of answers) {
     if (a.status >= 200 && a.status < 300) accepted.push(a.id);
-    else if (a.status === 503) refused.push(a);
+    else if (a.status === 503 || a.status === 504) refused.push(a);
     else other.push(a);
   }
   return { accepted, refused, other };

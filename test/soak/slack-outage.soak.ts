@@ -88,7 +88,7 @@ it('delivers everything in order per channel and nothing twice after Slack answe
   recordFigures('slack-outage', {
     sent: stream.answers.length,
     accepted: accepted.length,
-    refused503: refused.length + other.length,
+    refused: refused.length + other.length,
     answered429: outcomes('HTTP 429'),
     answered500: outcomes('HTTP 500'),
     slackOnce: slack.once,
