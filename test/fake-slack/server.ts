@@ -3,13 +3,17 @@
 // The real @slack/web-api and @slack/socket-mode clients talk to it through
 // slackApiUrl. It can answer 429 with Retry-After, fail with 500, drop
 // connections, refuse channels, and rate-limit posts per channel like Slack does.
+// Messages keep their metadata, and can be read back like Slack serves them
+// (conversations.history and conversations.replies: ranges, pages, cursors, metadata
+// only on request), with missing_scope for a token without the scope. Hooks around
+// chat.postMessage let a test act at the instant Slack stores a message (kill the sink).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export const BOT_TOKEN = 'xoxb-fake-bot-token';
 export const APP_TOKEN = 'xapp-fake-app-token';
-export const ALL_SCOPES = ['chat:write', 'users:read', 'users:read.email', 'commands'];
+export const ALL_SCOPES = ['chat:write', 'users:read', 'users:read.email', 'commands', 'channels:history', 'groups:history', 'im:history', 'channels:read', 'groups:read', 'im:write'];
 
 export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { drop: true } | { error: string };
 
@@ -21,8 +25,15 @@ export interface FakeMessage {
   text: string;
   blocks: unknown[];
   threadTs?: string;
+  /** Message metadata as posted ({event_type, event_payload}). */
+  metadata?: Record<string, unknown>;
   updates: Array<{ text: string; blocks: unknown[] }>;
 }
+
+/** Runs when a chat.postMessage arrives, before it is stored; a Fault returned fails it and nothing is stored. */
+export type BeforePost = (args: Record<string, unknown>) => Fault | void | Promise<Fault | void>;
+/** Runs once a chat.postMessage is stored, before the answer is sent; a Fault returned replaces the answer (the message stays). */
+export type AfterPost = (message: FakeMessage) => Fault | void | Promise<Fault | void>;
 
 export interface ApiCall {
   method: string;
@@ -64,6 +75,8 @@ export class FakeSlack {
   sendHello = true;
   /** Socket Mode connections opened, with or without a hello. */
   socketsOpened = 0;
+  beforePost: BeforePost | undefined;
+  afterPost: AfterPost | undefined;
   #opts: FakeSlackOptions;
   #server: Server | undefined;
   #wss: WebSocketServer | undefined;
@@ -73,7 +86,7 @@ export class FakeSlack {
   #channels = new Map<string, string>();
   #recent = new Map<string, number[]>();
   #pending = new Map<string, Pending>();
-  #ts = 0;
+  #lastTs = 0n;
   #envelopes = 0;
   #socketWaiters = new Set<() => void>();
 
@@ -297,12 +310,20 @@ export class FakeSlack {
     const args = parseArgs(req.headers['content-type'] ?? '', body);
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || String(args.token ?? '');
 
-    const fault = this.#takeFault(method, String(args.channel ?? ''));
+    const fault = this.#takeFault(method, String(args.channel ?? '')) ?? (method === 'chat.postMessage' ? await this.beforePost?.(args) : undefined);
     if (fault) {
       this.calls.push({ method, args, outcome: describeFault(fault) });
       return this.#fail(res, fault);
     }
     const result = this.#call(method, args, token);
+    if (method === 'chat.postMessage' && result.ok && this.afterPost) {
+      const stored = this.messages.find((m) => m.ts === result.ts && m.channel === result.channel)!;
+      const after = await this.afterPost(stored);
+      if (after) {
+        this.calls.push({ method, args, outcome: `stored, then ${describeFault(after)}` });
+        return this.#fail(res, after);
+      }
+    }
     this.calls.push({ method, args, outcome: result.ok ? 'ok' : String(result.error ?? result.status) });
     if ('status' in result && result.status === 429) {
       res.writeHead(429, { 'retry-after': String(result.retryAfter), 'content-type': 'application/json' });
@@ -328,6 +349,7 @@ export class FakeSlack {
     if ('error' in fault) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: fault.error }));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter);
+    if (res.destroyed) return;
     res.writeHead(fault.status, headers).end(JSON.stringify({ ok: false, error: fault.status === 429 ? 'ratelimited' : 'fatal_error' }));
   }
 
@@ -349,6 +371,14 @@ export class FakeSlack {
         this.#answer(`ephemeral:${String(args.channel)}:${String(args.user)}`, args);
         return { ok: true, message_ts: this.#nextTs() };
       }
+      case 'conversations.history':
+        return this.#history(args);
+      case 'conversations.replies':
+        return this.#replies(args);
+      case 'conversations.open':
+        return this.#open(args);
+      case 'users.conversations':
+        return this.#memberships(args);
       case 'users.lookupByEmail': {
         const id = this.#opts.users?.[String(args.email ?? '').toLowerCase()];
         return id ? { ok: true, user: { id, name: String(args.email).split('@')[0] } } : { ok: false, error: 'users_not_found' };
@@ -385,6 +415,7 @@ export class FakeSlack {
       blocks: Array.isArray(args.blocks) ? args.blocks : [],
       updates: [],
       ...(threadTs ? { threadTs } : {}),
+      ...(isObject(args.metadata) ? { metadata: args.metadata } : {}),
     };
     this.messages.push(message);
     return { ok: true, channel, ts: message.ts, message: { text: message.text, blocks: message.blocks } };
@@ -397,6 +428,106 @@ export class FakeSlack {
     message.blocks = Array.isArray(args.blocks) ? args.blocks : [];
     message.updates.push({ text: message.text, blocks: message.blocks });
     return { ok: true, channel: message.channel, ts: message.ts };
+  }
+
+  /** A channel's messages, newest first; thread replies are not in it (as in Slack). */
+  #history(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
+    const channel = String(args.channel ?? '');
+    const refused = this.#readable(channel);
+    if (refused) return refused;
+    const top = this.messages.filter((m) => m.channel === channel && !m.threadTs).sort((a, b) => tsCompare(b.ts, a.ts));
+    return this.#page(top, args, 'newest-first', { byDefault: 100, max: 999 });
+  }
+
+  /** A thread: its first message, then the replies, oldest first. */
+  #replies(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
+    const channel = String(args.channel ?? '');
+    const refused = this.#readable(channel);
+    if (refused) return refused;
+    const named = this.messages.find((m) => m.channel === channel && m.ts === String(args.ts ?? ''));
+    if (!named) return { ok: false, error: 'thread_not_found' };
+    const rootTs = named.threadTs ?? named.ts;
+    const thread = this.messages.filter((m) => m.channel === channel && (m.ts === rootTs || m.threadTs === rootTs)).sort((a, b) => tsCompare(a.ts, b.ts));
+    return this.#page(thread, args, 'oldest-first', { byDefault: 1000, max: 1000 });
+  }
+
+  /** channel_not_found or missing_scope for a channel the bot may not read; undefined when it may. */
+  #readable(channel: string): (Record<string, unknown> & { ok: boolean }) | undefined {
+    // conversations.* take ids only, never #names.
+    if (!/^[CGD][A-Z0-9]+$/.test(channel)) return { ok: false, error: 'channel_not_found' };
+    return this.#needs(channel.startsWith('D') ? 'im:history' : channel.startsWith('G') ? 'groups:history' : 'channels:history');
+  }
+
+  #needs(scope: string): (Record<string, unknown> & { ok: boolean }) | undefined {
+    const granted = this.#opts.scopes ?? ALL_SCOPES;
+    if (granted.includes(scope)) return undefined;
+    return { ok: false, error: 'missing_scope', needed: scope, provided: granted.join(',') };
+  }
+
+  /** One page of `list` (already in reading order) within oldest/latest, from the cursor on. */
+  #page(list: FakeMessage[], args: Record<string, unknown>, order: 'newest-first' | 'oldest-first', limits: { byDefault: number; max: number }): Record<string, unknown> & { ok: boolean } {
+    const inclusive = truthy(args.inclusive);
+    const oldest = args.oldest === undefined ? undefined : String(args.oldest);
+    const latest = args.latest === undefined ? undefined : String(args.latest);
+    const inRange = (ts: string) =>
+      (oldest === undefined || (inclusive ? tsCompare(ts, oldest) >= 0 : tsCompare(ts, oldest) > 0)) &&
+      (latest === undefined || (inclusive ? tsCompare(ts, latest) <= 0 : tsCompare(ts, latest) < 0));
+    let items = list.filter((m) => inRange(m.ts));
+    if (args.cursor) {
+      const from = /^next_ts:(\d+\.\d+)$/.exec(Buffer.from(String(args.cursor), 'base64').toString('utf8'))?.[1];
+      if (!from) return { ok: false, error: 'invalid_cursor' };
+      items = items.filter((m) => (order === 'newest-first' ? tsCompare(m.ts, from) <= 0 : tsCompare(m.ts, from) >= 0));
+    }
+    const asked = Number(args.limit ?? limits.byDefault);
+    const limit = Math.min(limits.max, Math.max(1, Number.isFinite(asked) && asked > 0 ? asked : limits.byDefault));
+    const page = items.slice(0, limit);
+    const next = items[limit];
+    const withMetadata = truthy(args.include_all_metadata);
+    return {
+      ok: true,
+      messages: page.map((m) => this.#served(m, withMetadata)),
+      has_more: next !== undefined,
+      ...(next ? { response_metadata: { next_cursor: Buffer.from(`next_ts:${next.ts}`).toString('base64') } } : {}),
+    };
+  }
+
+  #served(m: FakeMessage, withMetadata: boolean): Record<string, unknown> {
+    const replies = m.threadTs ? 0 : this.messages.filter((r) => r.threadTs === m.ts && r.channel === m.channel).length;
+    return {
+      type: 'message',
+      user: 'U0BOT',
+      bot_id: 'B0BOT',
+      app_id: 'A0FAKE',
+      ts: m.ts,
+      text: m.text,
+      ...(m.blocks.length > 0 ? { blocks: m.blocks } : {}),
+      ...(m.threadTs ? { thread_ts: m.threadTs } : replies > 0 ? { thread_ts: m.ts, reply_count: replies } : {}),
+      ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+    };
+  }
+
+  /** The DM with one person (conversations.open with users=...). */
+  #open(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
+    const refused = this.#needs('im:write');
+    if (refused) return refused;
+    const users = String(args.users ?? '').split(',').filter(Boolean);
+    if (users.length !== 1 || !/^[UW][A-Z0-9]+$/.test(users[0]!)) return { ok: false, error: users.length === 0 ? 'users_list_not_supplied' : 'user_not_found' };
+    return { ok: true, channel: { id: this.#channelId(users[0]!) } };
+  }
+
+  /** The channels the bot is in: here, every channel it has posted to. */
+  #memberships(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
+    const types = String(args.types ?? 'public_channel').split(',');
+    for (const [type, scope] of [['public_channel', 'channels:read'], ['private_channel', 'groups:read']] as const) {
+      const refused = types.includes(type) ? this.#needs(scope) : undefined;
+      if (refused) return refused;
+    }
+    const all = types.includes('public_channel') ? [...this.#channels].map(([name, id]) => ({ id, name, is_channel: true, is_private: false, is_archived: false })) : [];
+    const offset = args.cursor ? Number(Buffer.from(String(args.cursor), 'base64').toString('utf8').replace(/^offset:/, '')) : 0;
+    const limit = Math.min(1000, Math.max(1, Number(args.limit ?? 100)));
+    const page = all.slice(offset, offset + limit);
+    const more = offset + limit < all.length;
+    return { ok: true, channels: page, response_metadata: { next_cursor: more ? Buffer.from(`offset:${offset + limit}`).toString('base64') : '' } };
   }
 
   #answer(id: string, body: Record<string, unknown>): void {
@@ -419,9 +550,12 @@ export class FakeSlack {
     return id;
   }
 
+  /** Slack-like ts: the time in seconds with six decimals, unique and increasing. */
   #nextTs(): string {
-    this.#ts += 1;
-    return `1700000000.${String(this.#ts).padStart(6, '0')}`;
+    const now = BigInt(Date.now()) * 1000n;
+    this.#lastTs = now > this.#lastTs ? now : this.#lastTs + 1n;
+    const micros = String(this.#lastTs).padStart(7, '0');
+    return `${micros.slice(0, -6)}.${micros.slice(-6)}`;
   }
 }
 
@@ -435,14 +569,34 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** The Web API client sends forms whose nested values (blocks) are JSON strings. */
+/** The Web API client sends forms whose nested values (blocks, metadata) are JSON strings. */
 function parseArgs(contentType: string, body: string): Record<string, unknown> {
   if (contentType.includes('application/json')) return JSON.parse(body || '{}') as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [key, value] of new URLSearchParams(body)) {
-    out[key] = (key === 'blocks' || key === 'attachments' || key === 'metadata') && value.startsWith('[') ? JSON.parse(value) : value;
+    out[key] = (key === 'blocks' || key === 'attachments' || key === 'metadata') && /^[[{]/.test(value) ? JSON.parse(value) : value;
   }
   return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Form values arrive as strings: "true" and "1" are true. */
+function truthy(v: unknown): boolean {
+  return v === true || v === 'true' || v === '1' || v === 1;
+}
+
+/** Orders two Slack ts ("seconds.micros", or whole seconds) by time, without float rounding. */
+function tsCompare(a: string, b: string): number {
+  const key = (ts: string) => {
+    const [s = '0', f = ''] = ts.split('.');
+    return s.padStart(12, '0') + f.padEnd(6, '0').slice(0, 6);
+  };
+  const ka = key(a);
+  const kb = key(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 function describeFault(fault: Fault): string {
