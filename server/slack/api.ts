@@ -1,7 +1,9 @@
 // The few Web API calls the sink makes, behind a small interface so `bellhop start`
 // without a token can swap in a dry run. Errors are sorted into three kinds: wait
 // and retry (429), retry with back-off (5xx, network, bad token), and give up
-// (Slack refused this message for good, e.g. channel_not_found).
+// (Slack refused this message for good, e.g. channel_not_found). Each post carries its
+// outbox job's key in Slack's message metadata, so after a crash the sink can look in the
+// channel's history for a post Slack took but we never heard back about.
 import {
   WebClient,
   WebAPIHTTPError,
@@ -18,6 +20,29 @@ export interface PostArgs {
   text: string;
   blocks: KnownBlock[];
   threadTs?: string | undefined;
+  /** Names the outbox job in the message's metadata (see findPosted). */
+  jobKey?: string | undefined;
+}
+
+/** The metadata event type of bellhop's posts; the payload is `{ job: <outbox id>:<job seq> }`. */
+export const POST_EVENT_TYPE = 'bellhop_post';
+
+export interface FindArgs {
+  /** A channel id (conversations.history takes no names). */
+  channel: string;
+  /** Look among this thread's replies (conversations.replies) instead of the channel's messages. */
+  threadTs?: string | undefined;
+  jobKey: string;
+  /** The time range to search (epoch ms); Slack's ts are its clock's seconds. */
+  oldestMs: number;
+  latestMs: number;
+}
+
+export interface FindResult {
+  /** The post carrying jobKey, if it was found. */
+  ts?: string;
+  /** False when the search stopped at its page limit before covering the whole range. */
+  complete: boolean;
 }
 
 export interface UpdateArgs {
@@ -33,7 +58,17 @@ export interface SlackApi {
   update(args: UpdateArgs): Promise<void>;
   /** The user id for an email (users.lookupByEmail). */
   lookupUserByEmail(email: string): Promise<string>;
+  /** Looks for our post of a job (by its metadata) in a channel or thread. */
+  findPosted(args: FindArgs): Promise<FindResult>;
+  /** The channel id for what we post to: a #name (users.conversations), a user id (conversations.open: the DM), or an id. */
+  channelId(postedTo: string): Promise<string>;
 }
+
+/** Pages of 200 messages read at most by one lookup. */
+const FIND_PAGES = 10;
+const FIND_PAGE_SIZE = 200;
+/** Pages of channels read at most to find a channel's id by its name. */
+const CHANNEL_PAGES = 20;
 
 export interface WebApiOptions {
   token: string;
@@ -67,6 +102,7 @@ export class WebSlackApi implements SlackApi {
       text: args.text,
       ...(args.blocks.length > 0 ? { blocks: args.blocks } : {}),
       ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
+      ...(args.jobKey ? { metadata: { event_type: POST_EVENT_TYPE, event_payload: { job: args.jobKey } } } : {}),
       unfurl_links: false,
       unfurl_media: false,
     });
@@ -83,6 +119,47 @@ export class WebSlackApi implements SlackApi {
     if (!res.user?.id) throw new WebAPIPlatformError({ ok: false, error: 'users_not_found' });
     return res.user.id;
   }
+
+  async findPosted(args: FindArgs): Promise<FindResult> {
+    const range = { oldest: slackTs(args.oldestMs), latest: slackTs(args.latestMs), inclusive: true, include_all_metadata: true, limit: FIND_PAGE_SIZE };
+    let cursor: string | undefined;
+    for (let page = 0; page < FIND_PAGES; page++) {
+      const res = args.threadTs
+        ? await this.#client.conversations.replies({ channel: args.channel, ts: args.threadTs, ...range, ...(cursor ? { cursor } : {}) })
+        : await this.#client.conversations.history({ channel: args.channel, ...range, ...(cursor ? { cursor } : {}) });
+      for (const m of res.messages ?? []) {
+        const payload = m.metadata?.event_payload as Record<string, unknown> | undefined;
+        if (m.ts && m.metadata?.event_type === POST_EVENT_TYPE && payload?.job === args.jobKey) return { ts: m.ts, complete: true };
+      }
+      cursor = res.response_metadata?.next_cursor;
+      if (!res.has_more || !cursor) return { complete: true };
+    }
+    return { complete: false };
+  }
+
+  async channelId(postedTo: string): Promise<string> {
+    if (/^[CGD][A-Z0-9]{2,}$/.test(postedTo)) return postedTo;
+    if (/^[UW][A-Z0-9]{2,}$/.test(postedTo)) {
+      const res = await this.#client.conversations.open({ users: postedTo });
+      if (!res.channel?.id) throw new WebAPIPlatformError({ ok: false, error: 'channel_not_found' });
+      return res.channel.id;
+    }
+    const name = postedTo.replace(/^#/, '');
+    let cursor: string | undefined;
+    for (let page = 0; page < CHANNEL_PAGES; page++) {
+      const res = await this.#client.users.conversations({ types: 'public_channel,private_channel', exclude_archived: true, limit: 999, ...(cursor ? { cursor } : {}) });
+      const found = res.channels?.find((c) => c.name === name);
+      if (found?.id) return found.id;
+      cursor = res.response_metadata?.next_cursor;
+      if (!cursor) break;
+    }
+    throw new WebAPIPlatformError({ ok: false, error: 'channel_not_found' });
+  }
+}
+
+/** Epoch ms as a Slack timestamp ("seconds.micros"). */
+function slackTs(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(6);
 }
 
 export type Failure =
@@ -107,6 +184,20 @@ export function classify(err: unknown): Failure {
   // Anything else is a bug on our side; retrying would only block the channel.
   return { kind: 'permanent', reason: err instanceof Error ? err.message : String(err) };
 }
+
+/**
+ * After this failure, did Slack perhaps post the message anyway? A timeout, a dropped
+ * connection or a 5xx says nothing about it; a 429 or an error answer means it did not.
+ */
+export function outcomeUnknown(err: unknown): boolean {
+  if (err instanceof WebAPIRateLimitedError) return false;
+  if (err instanceof WebAPIRequestError) return true;
+  if (err instanceof WebAPIHTTPError) return err.statusCode >= 500;
+  if (err instanceof WebAPIPlatformError) return SLACK_SIDE_ERRORS.has(err.data.error);
+  return false;
+}
+
+const SLACK_SIDE_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
 /** One line for logs: the message, with Slack's error code when there is one. */
 export function describeError(err: unknown): string {

@@ -2,15 +2,21 @@
 // its own limiter and its own back-off, so one rate-limited or failing channel never
 // holds up the others. A job leaves the outbox only when Slack accepted it or
 // refused it for good.
+//
+// Exactly once to the eye: a post or digest is saved as attempted (with where it goes)
+// before chat.postMessage, and the message carries the job's key in its metadata. A job
+// that may have reached Slack without us hearing back (attempted before a restart, or
+// after a timeout, dropped connection or 5xx) is first looked for in its channel or
+// thread; if it is there, it is recorded as posted instead of being posted again.
 import { WebAPIPlatformError } from '@slack/web-api';
 import type { Clock } from '../../shared/clock.js';
 import type { SlackConfig } from '../../shared/config/schema.js';
 import type { Logger } from '../../shared/logger.js';
 import type { DeliveryReport } from '../../shared/messages.js';
-import { classify, type PostArgs, type SlackApi } from './api.js';
+import { classify, describeError, outcomeUnknown, type SlackApi } from './api.js';
 import { ChannelLimiter } from './limiter.js';
 import { People } from './people.js';
-import type { DigestJob, EventRecord, Job, MessageRef, Outbox, PostJob, ThreadRoot, Tx, UpdateJob } from './outbox.js';
+import type { Destination, DigestJob, EventRecord, Job, MessageRef, Outbox, PostJob, ThreadRoot, Tx, UpdateJob } from './outbox.js';
 import { renderDigest, renderEvent, renderReply, textOnly, type RenderedMessage } from './render.js';
 import type { Target } from './router.js';
 
@@ -46,8 +52,19 @@ interface Sleeper {
 /** A write to the outbox failed after Slack accepted the message. */
 class StoreError extends Error {}
 
+/** What sending a job came to: Slack's channel id and ts, and whether it was found already posted. */
+interface Sent {
+  channel: string;
+  ts: string;
+  found: boolean;
+}
+
 const LANE_IDLE_MS = 60_000;
 const THREADS_SWEEP_AT = 500;
+/** A lookup searches from this long before the first attempt (our clock and Slack's may differ a little)... */
+const LOOKUP_BEFORE_MS = 10_000;
+/** ...to this long after the last attempt plus the request timeout (Slack may finish a request we gave up on). */
+const LOOKUP_AFTER_MS = 60_000;
 
 export class Dispatcher {
   #opts: DispatcherOptions;
@@ -56,6 +73,10 @@ export class Dispatcher {
   #sleepers = new Set<Sleeper>();
   #stopping = false;
   #retrying = new Set<number>();
+  /** Jobs that may already be in Slack: looked for before they are sent again. */
+  #uncertain = new Set<number>();
+  /** Channels where a lookup could not be made, already warned about. */
+  #lookupWarned = new Set<string>();
   #people: People;
 
   constructor(opts: DispatcherOptions) {
@@ -66,6 +87,8 @@ export class Dispatcher {
 
   enqueue(job: Job): void {
     if (this.#stopping) return;
+    // Only jobs read back from the outbox come here already attempted (a crash or a restart).
+    if (job.kind !== 'update' && job.attempt) this.#uncertain.add(job.seq);
     const lane = this.#lane(job.lane, job.target);
     lane.queue.push(job);
     if (lane.lastFailure) this.#reportRetrying(job, lane.lastFailure);
@@ -154,9 +177,10 @@ export class Dispatcher {
     const ids = eventIds(job);
     const log = this.#log.child({ eventId: ids[0], lane: lane.key, job: job.kind });
     if (err instanceof StoreError) {
-      // Posting again now would be a sure duplicate; the job stays on disk, so at worst a
-      // restart posts it a second time (at-least-once, never lost).
-      log.error({ err: err.message }, 'Slack took the message but the outbox could not record it; it may be posted again after a restart');
+      // Posting again now would be a sure duplicate. The job stays on disk, marked attempted,
+      // so after a restart it is looked for in Slack first (posted again only if that lookup
+      // cannot be made: at-least-once, never lost).
+      log.error({ err: err.message }, 'Slack took the message but the outbox could not record it; after a restart it is looked for in Slack before being posted again');
       return true;
     }
     const failure = classify(err);
@@ -197,26 +221,31 @@ export class Dispatcher {
     if (!record) return this.#commit((tx) => tx.deleteJob(job));
     const template = config.templates[record.event.type];
     const threadKey = job.fingerprint ? `${lane.key}\u0000${job.fingerprint}` : undefined;
-    const root = threadKey ? this.#liveRoot(threadKey, job.eventId) : undefined;
+    // Where it goes is settled at the first attempt: a retry, or a lookup after a crash, goes there too.
+    const to = job.attempt?.to ?? (await this.#destination(lane, job, threadKey));
 
-    if (threadKey && root) {
-      const rootRecord = await outbox.getRecord(root.rootEventId);
-      const nth = (rootRecord?.repeats?.count ?? 1) + 1;
+    if (threadKey && to.threadTs && to.rootEventId) {
+      const { threadTs, rootEventId } = to;
+      const nth = to.nth ?? 2;
       const message = renderReply(view(record), nth, template);
-      const res = await this.#postMessage({ channel: root.channel, threadTs: root.ts, ...message });
+      const res = await this.#send(lane, job, to, message);
       const followUps = await this.#commit(async (tx) => {
         tx.deleteJob(job);
-        const jobs = await this.#addRef(tx, job.eventId, { kind: 'reply', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: record.rangs.length, nth });
-        const rootRec = await tx.record(root.rootEventId);
+        const jobs = await this.#addRef(tx, job.eventId, { kind: 'reply', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: shown(res, record), nth });
+        const rootRec = await tx.record(rootEventId);
         if (rootRec) {
-          rootRec.repeats = { count: nth, lastAt: record.event.time };
-          tx.putRecord(root.rootEventId, rootRec);
-          const rootRef = rootRec.refs.find((r) => r.channel === root.channel && r.ts === root.ts);
-          if (rootRef) jobs.push(this.#updateJob(root.rootEventId, rootRef));
+          rootRec.repeats = { count: Math.max(nth, rootRec.repeats?.count ?? 1), lastAt: record.event.time };
+          tx.putRecord(rootEventId, rootRec);
+          const rootRef = rootRec.refs.find((r) => r.channel === res.channel && r.ts === threadTs);
+          if (rootRef) jobs.push(this.#updateJob(rootEventId, rootRef));
         }
-        const moved: ThreadRoot = { ...root, lastAt: clock.now() };
-        tx.putThread(threadKey, moved);
-        tx.ops.push(() => this.#opts.threads.set(threadKey, moved));
+        const current = this.#opts.threads.get(threadKey);
+        // (A newer thread started meanwhile stays where it is.)
+        if (!current || current.rootEventId === rootEventId) {
+          const moved: ThreadRoot = { rootEventId, channel: res.channel, ts: threadTs, lastAt: clock.now() };
+          tx.putThread(threadKey, moved);
+          tx.ops.push(() => this.#opts.threads.set(threadKey, moved));
+        }
         for (const j of jobs) tx.putJob(j);
         return jobs;
       });
@@ -225,12 +254,12 @@ export class Dispatcher {
       return;
     }
 
-    const channel = await this.#people.channelFor(lane.target);
     const message = renderEvent({ event: record.event, rangs: record.rangs, repeats: record.repeats }, template);
-    const res = await this.#postMessage({ channel, ...message });
+    const res = await this.#send(lane, job, to, message);
     const followUps = await this.#commit(async (tx) => {
       tx.deleteJob(job);
-      const jobs = await this.#addRef(tx, job.eventId, { kind: 'message', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: record.rangs.length }, (rec) => {
+      tx.learnChannel(to.postedTo, res.channel);
+      const jobs = await this.#addRef(tx, job.eventId, { kind: 'message', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: shown(res, record) }, (rec) => {
         if (threadKey) rec.repeats = { count: 1, lastAt: rec.event.time };
       });
       if (threadKey) {
@@ -246,11 +275,21 @@ export class Dispatcher {
     this.#opts.report({ eventId: job.eventId, status: 'posted', channel: res.channel, ts: res.ts });
   }
 
+  /** A new post's destination: a reply in the live thread of its error, else the lane's channel or DM. */
+  async #destination(lane: Lane, job: PostJob, threadKey: string | undefined): Promise<Destination> {
+    const root = threadKey ? this.#liveRoot(threadKey, job.eventId) : undefined;
+    if (root) {
+      const rootRecord = await this.#opts.outbox.getRecord(root.rootEventId);
+      return { postedTo: root.channel, channel: root.channel, threadTs: root.ts, rootEventId: root.rootEventId, nth: (rootRecord?.repeats?.count ?? 1) + 1 };
+    }
+    return { postedTo: await this.#people.channelFor(lane.target) };
+  }
+
   async #digest(lane: Lane, job: DigestJob): Promise<void> {
     const { outbox, config } = this.#opts;
     const records = (await Promise.all(job.eventIds.map((id) => outbox.getRecord(id)))).filter((r): r is EventRecord => r !== undefined);
     if (records.length === 0) return this.#commit((tx) => tx.deleteJob(job));
-    const channel = await this.#people.channelFor(lane.target);
+    const to = job.attempt?.to ?? { postedTo: await this.#people.channelFor(lane.target) };
     const message = renderDigest({
       type: job.type,
       events: records.map((r) => r.event),
@@ -259,9 +298,10 @@ export class Dispatcher {
       maxListed: config.digest.maxListed,
       template: config.templates[job.type],
     });
-    const res = await this.#postMessage({ channel, ...message });
+    const res = await this.#send(lane, job, to, message);
     await this.#commit(async (tx) => {
       tx.deleteJob(job);
+      tx.learnChannel(to.postedTo, res.channel);
       for (const record of records) {
         await this.#addRef(tx, record.event.id, { kind: 'digest', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: 0 });
       }
@@ -330,9 +370,83 @@ export class Dispatcher {
     return root;
   }
 
-  async #postMessage(args: PostArgs): Promise<{ channel: string; ts: string }> {
-    const { channel, threadTs } = args;
-    return this.#withBlocksFallback(args, (m) => this.#opts.api.postMessage({ channel, threadTs, ...m }));
+  /**
+   * Gets a post or digest into Slack once: looks for it first when an earlier attempt may
+   * have landed, saves the attempt, then posts it with the job's key in its metadata.
+   */
+  async #send(lane: Lane, job: PostJob | DigestJob, to: Destination, message: RenderedMessage): Promise<Sent> {
+    const { outbox, clock, api } = this.#opts;
+    const jobKey = `${outbox.id}:${job.seq}`;
+    if (this.#uncertain.has(job.seq) && job.attempt) {
+      const found = await this.#lookup(lane, job, job.attempt.to, jobKey);
+      if (found) return found;
+      this.#uncertain.delete(job.seq);
+    }
+    const now = clock.now();
+    const channel = to.channel ?? outbox.channelId(to.postedTo);
+    job.attempt = { at: job.attempt?.at ?? now, lastAt: now, n: (job.attempt?.n ?? 0) + 1, to: channel ? { ...to, channel } : to };
+    try {
+      await outbox.markAttempted(job);
+    } catch (err) {
+      // Posting anyway keeps the event (a crash now could show it twice); not posting would stall the channel.
+      this.#log.error({ eventIds: eventIds(job), err: (err as Error).message }, 'could not save the attempt in the outbox; posting anyway');
+    }
+    try {
+      const res = await this.#withBlocksFallback(message, (m) => api.postMessage({ channel: to.postedTo, threadTs: to.threadTs, jobKey, ...m }));
+      return { ...res, found: false };
+    } catch (err) {
+      if (outcomeUnknown(err)) this.#uncertain.add(job.seq);
+      throw err;
+    }
+  }
+
+  /**
+   * Looks for an earlier attempt's message in the channel (or thread). A lookup Slack
+   * refuses (a missing *:history scope, the bot not in the channel) is warned about once
+   * per channel and the job is posted again; a transient failure retries the job later.
+   */
+  async #lookup(lane: Lane, job: PostJob | DigestJob, to: Destination, jobKey: string): Promise<Sent | undefined> {
+    const { outbox, api, config } = this.#opts;
+    const attempt = job.attempt!;
+    const log = this.#log.child({ eventId: eventIds(job)[0], lane: lane.key, job: job.kind });
+    let channel = to.channel ?? outbox.channelId(to.postedTo);
+    try {
+      channel ??= await api.channelId(to.postedTo);
+      const result = await api.findPosted({
+        channel,
+        threadTs: to.threadTs,
+        jobKey,
+        oldestMs: attempt.at - LOOKUP_BEFORE_MS,
+        latestMs: attempt.lastAt + config.requestTimeoutMs + LOOKUP_AFTER_MS,
+      });
+      if (result.ts) {
+        log.info({ channel, ts: result.ts, attempts: attempt.n }, 'found the message in Slack from an earlier attempt; not posting it again');
+        return { channel, ts: result.ts, found: true };
+      }
+      if (!result.complete) this.#warnLookup(log, channel, 'the search stopped at its page limit', undefined);
+      return undefined;
+    } catch (err) {
+      if (classify(err).kind !== 'permanent') throw err;
+      const data = err instanceof WebAPIPlatformError ? (err.data as { error: string; needed?: string }) : undefined;
+      this.#warnLookup(log, channel ?? to.postedTo, data?.error ?? describeError(err), data?.needed);
+      return undefined;
+    }
+  }
+
+  #warnLookup(log: Logger, channel: string, error: string, needed: string | undefined): void {
+    if (this.#lookupWarned.has(channel)) return;
+    this.#lookupWarned.add(channel);
+    const fix = needed
+      ? `add the scope ${needed} under OAuth & Permissions > Bot Token Scopes and reinstall the app`
+      : error === 'not_in_channel'
+        ? 'invite the bot to the channel'
+        : error === 'missing_scope'
+          ? 'add channels:history, groups:history and im:history under OAuth & Permissions > Bot Token Scopes and reinstall the app'
+          : undefined;
+    log.warn(
+      { channel, error, ...(needed ? { neededScope: needed } : {}), ...(fix ? { fix } : {}) },
+      'cannot look in Slack for a message that may already be posted; posting it again, so it may show twice (warned once per channel)',
+    );
   }
 
   /** Slack refusing our blocks should not lose the event: send the text alone. */
@@ -346,9 +460,10 @@ export class Dispatcher {
     }
   }
 
+  /** Records an outcome; it goes before the intake of new events waiting for the outbox. */
   async #commit<T>(fn: (tx: Tx) => Promise<T> | T): Promise<T> {
     try {
-      return await this.#opts.outbox.transaction(fn);
+      return await this.#opts.outbox.transaction(fn, { urgent: true });
     } catch (err) {
       throw new StoreError((err as Error).message);
     }
@@ -366,6 +481,11 @@ export class Dispatcher {
       this.#sleepers.add(sleeper);
     });
   }
+}
+
+/** How many rings a message shows: one found from an earlier attempt may show fewer than we have now. */
+function shown(res: Sent, record: EventRecord): number {
+  return res.found ? 0 : record.rangs.length;
 }
 
 function view(record: EventRecord) {

@@ -1,6 +1,6 @@
 // What `bellhop start` uses without a bot token: every post is printed instead of
 // sent, so a new user sees the routing and the messages working.
-import type { PostArgs, SlackApi, UpdateArgs } from './api.js';
+import type { FindArgs, FindResult, PostArgs, SlackApi, UpdateArgs } from './api.js';
 
 export class DryRunSlackApi implements SlackApi {
   #print: (line: string) => void;
@@ -23,6 +23,15 @@ export class DryRunSlackApi implements SlackApi {
 
   async lookupUserByEmail(email: string): Promise<string> {
     return `@${email}`;
+  }
+
+  /** Nothing was really posted, so nothing is ever found: a dry run after a crash prints again. */
+  async findPosted(_args: FindArgs): Promise<FindResult> {
+    return { complete: true };
+  }
+
+  async channelId(postedTo: string): Promise<string> {
+    return postedTo;
   }
 }
 

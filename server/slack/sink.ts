@@ -261,7 +261,8 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   /** Sends a job to its lane, unless the digest window holds it back. */
   #admit(job: Job): void {
     if (this.#stopping) return;
-    if (job.kind === 'post' && job.digest && !job.fingerprint) {
+    // A post already attempted (before a restart) may be in Slack: it is looked for, never folded into a digest.
+    if (job.kind === 'post' && job.digest && !job.fingerprint && !job.attempt) {
       if (this.#gate!.offer(`${job.lane}\u0000${job.type}`, job) === 'held') return;
     }
     this.#dispatcher!.enqueue(job);
