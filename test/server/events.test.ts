@@ -222,8 +222,10 @@ describe('the whole path: HTTP -> MQTT -> bell', () => {
       await waitFor(() => driver.pulses().length === 1, { what: 'one pulse' });
       const [pulse] = driver.pulses();
       // A lower bound only: how much longer a loaded machine holds it is a benchmark's business,
-      // and the hard cap is the bell controller's, tested with fake timers.
-      expect(pulse!.ms).toBeGreaterThanOrEqual(35);
+      // and the hard cap is the bell controller's, tested with fake timers. Less 1 ms: Node's
+      // timers count from the event loop's cached time, which can be a millisecond behind the
+      // Date.now() the mock driver stamps the rising edge with.
+      expect(pulse!.ms).toBeGreaterThanOrEqual(34);
       // Events the bell is not configured for do not ring.
       await postEvents(server.url, { type: 'payment.succeeded' });
       await postEvents(server.url, { type: 'bell.test' });
