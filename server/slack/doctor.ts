@@ -1,6 +1,8 @@
 // `bellhop doctor`'s Slack checks: do the tokens work (auth.test, apps.connections.open),
 // which scopes are missing, and will events go anywhere at all. Plain words, with
-// where in Slack's app settings to fix each thing.
+// where in Slack's app settings to fix each thing. A scope is required (missing = FAIL)
+// when this config cannot work without it, recommended (missing = a warning, which passes)
+// when bellhop works without it but gives a weaker guarantee, else only mentioned.
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../../shared/config/schema.js';
 import { classify } from './api.js';
@@ -8,6 +10,8 @@ import { classify } from './api.js';
 export interface SlackCheck {
   ok: boolean;
   message: string;
+  /** Passes, but something recommended is missing. */
+  warning?: true;
 }
 
 export interface SlackClients {
@@ -43,23 +47,37 @@ async function botChecks(slack: SlackConfig, bot: WebClient): Promise<SlackCheck
   if (!scopes) return [...results, { ok: true, message: 'Slack did not list the token\'s scopes, so they were not checked' }];
   const has = new Set(scopes);
   const usesDm = slack.routes.some((r) => r.dm !== undefined);
-  const needs: Array<{ scope: string; required: boolean; why: string }> = [
-    { scope: 'chat:write', required: true, why: 'bellhop cannot post or update messages' },
-    { scope: 'users:read', required: usesDm, why: 'bellhop cannot look people up for dm: routes' },
-    { scope: 'users:read.email', required: usesDm, why: 'bellhop cannot find people by email for dm: routes' },
-    { scope: 'commands', required: slack.appToken !== undefined, why: `Slack will not offer the ${slack.command.name} command` },
+  const usesChannels = slack.defaultChannel !== undefined || slack.routes.some((r) => r.channel !== undefined);
+  // After a crash between Slack taking a post and bellhop recording it, bellhop looks in the
+  // conversation for it before posting again; without these it posts again (it may show twice).
+  const twice = 'so a post Slack took just before a crash may show twice';
+  const needs: Array<{ scope: string; need: Need; why: string }> = [
+    { scope: 'chat:write', need: 'required', why: 'bellhop cannot post or update messages' },
+    { scope: 'users:read', need: usesDm ? 'required' : 'optional', why: 'bellhop cannot look people up for dm: routes' },
+    { scope: 'users:read.email', need: usesDm ? 'required' : 'optional', why: 'bellhop cannot find people by email for dm: routes' },
+    { scope: 'commands', need: slack.appToken !== undefined ? 'required' : 'optional', why: `Slack will not offer the ${slack.command.name} command` },
+    { scope: 'channels:history', need: usesChannels ? 'recommended' : 'optional', why: `bellhop cannot look in public channels for a post it may already have made, ${twice}` },
+    { scope: 'groups:history', need: usesChannels ? 'recommended' : 'optional', why: `bellhop cannot look in private channels for a post it may already have made, ${twice}` },
+    { scope: 'im:history', need: usesDm ? 'recommended' : 'optional', why: `bellhop cannot look in DMs for a post it may already have made, ${twice}` },
+    { scope: 'channels:read', need: usesChannels ? 'recommended' : 'optional', why: 'bellhop cannot find a public channel\'s id by name, needed to look for a post made just before a crash when it was bellhop\'s first there' },
+    { scope: 'groups:read', need: usesChannels ? 'recommended' : 'optional', why: 'bellhop cannot find a private channel\'s id by name, needed to look for a post made just before a crash when it was bellhop\'s first there' },
+    { scope: 'im:write', need: usesDm ? 'recommended' : 'optional', why: 'bellhop cannot find a DM\'s id (conversations.open), needed to look for a DM sent just before a crash when it was bellhop\'s first to that person' },
   ];
-  for (const { scope, required, why } of needs) {
+  for (const { scope, need, why } of needs) {
     if (has.has(scope)) continue;
     results.push(
-      required
+      need === 'required'
         ? { ok: false, message: `missing scope ${scope}: ${why}. Add it ${RELOAD}` }
-        : { ok: true, message: `scope ${scope} is missing but not needed with this config (${why.replace(/^bellhop cannot/, 'it would let bellhop')})` },
+        : need === 'recommended'
+          ? { ok: true, warning: true, message: `recommended scope ${scope} is missing: ${why}. Add it ${RELOAD}` }
+          : { ok: true, message: `scope ${scope} is missing but not needed with this config (${why.replace(/^bellhop cannot/, 'it would let bellhop').replace(/, so .*$/, '')})` },
     );
   }
   if (needs.every((n) => has.has(n.scope))) results.push({ ok: true, message: `scopes: ${needs.map((n) => n.scope).join(', ')} all granted` });
   return results;
 }
+
+type Need = 'required' | 'recommended' | 'optional';
 
 async function appCheck(app: WebClient, apiUrl: string): Promise<SlackCheck> {
   try {

@@ -25,7 +25,10 @@ describe('bellhop doctor, Slack section', () => {
     const results = await check({ botToken: BOT_TOKEN, appToken: APP_TOKEN, defaultChannel: '#bellhop' });
     expect(results).toEqual([
       { ok: true, message: 'bot token works: @bellhop in Fake Team' },
-      { ok: true, message: 'scopes: chat:write, users:read, users:read.email, commands all granted' },
+      {
+        ok: true,
+        message: 'scopes: chat:write, users:read, users:read.email, commands, channels:history, groups:history, im:history, channels:read, groups:read, im:write all granted',
+      },
       { ok: true, message: 'app token works: Socket Mode can connect' },
     ]);
   });
@@ -42,6 +45,20 @@ describe('bellhop doctor, Slack section', () => {
     const relaxed = await check({ botToken: BOT_TOKEN, defaultChannel: '#x' }, ['chat:write']);
     expect(relaxed.every((r) => r.ok)).toBe(true);
     expect(relaxed.map((r) => r.message)).toContain('scope users:read.email is missing but not needed with this config (it would let bellhop find people by email for dm: routes)');
+    expect(relaxed.map((r) => r.message)).toContain('scope im:history is missing but not needed with this config (it would let bellhop look in DMs for a post it may already have made)');
+  });
+
+  it('warns, without failing, about each missing scope that lets it look for a post before sending it again', async () => {
+    const results = await check(
+      { botToken: BOT_TOKEN, defaultChannel: '#x', routes: [{ match: { type: 'notification.*' }, dm: '{data.user_email}' }] },
+      ['chat:write', 'users:read', 'users:read.email', 'channels:read', 'groups:read', 'groups:history'],
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.filter((r) => r.warning).map((r) => r.message)).toEqual([
+      'recommended scope channels:history is missing: bellhop cannot look in public channels for a post it may already have made, so a post Slack took just before a crash may show twice. Add it under OAuth & Permissions > Bot Token Scopes, then reinstall the app to the workspace',
+      'recommended scope im:history is missing: bellhop cannot look in DMs for a post it may already have made, so a post Slack took just before a crash may show twice. Add it under OAuth & Permissions > Bot Token Scopes, then reinstall the app to the workspace',
+      "recommended scope im:write is missing: bellhop cannot find a DM's id (conversations.open), needed to look for a DM sent just before a crash when it was bellhop's first to that person. Add it under OAuth & Permissions > Bot Token Scopes, then reinstall the app to the workspace",
+    ]);
   });
 
   it('explains a refused token and where to get the right one', async () => {
