@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { print, setup } from '../context.js';
-import type { DoctorSection } from '../doctor/check.js';
+import { resultLine, type DoctorSection } from '../doctor/check.js';
 
 /** Every doctor section, in the order they are reported (loaded on use: the CLI starts light). */
 async function sections(): Promise<DoctorSection[]> {
@@ -24,7 +24,7 @@ export function registerDoctor(program: Command): void {
         print(`${section.name}:`);
         for (const r of await section.run(config)) {
           if (!r.ok) failed++;
-          print(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.message}`);
+          print(resultLine(r));
         }
       }
       process.exitCode = failed > 0 ? 1 : 0;

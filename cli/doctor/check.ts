@@ -4,6 +4,8 @@ import type { Config } from '../../shared/config/schema.js';
 
 export interface DoctorResult {
   ok: boolean;
+  /** Passes, but something recommended is missing (printed as "warn"). */
+  warning?: boolean;
   /** One line, in plain words: what was found, or what is wrong and how to fix it. */
   message: string;
 }
@@ -13,4 +15,9 @@ export interface DoctorSection {
   /** False to skip the section for this config (e.g. Slack with no token set). */
   applies(config: Config): boolean;
   run(config: Config): Promise<DoctorResult[]>;
+}
+
+/** One result as the line `bellhop doctor` prints. */
+export function resultLine(r: DoctorResult): string {
+  return `  ${!r.ok ? 'FAIL' : r.warning ? 'warn' : 'ok  '} ${r.message}`;
 }

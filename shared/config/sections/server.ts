@@ -16,8 +16,8 @@ export const ServerSection = Type.Object(
     port: Port(8080, 'HTTP port. Env: BELLHOP_HTTP_PORT.'),
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 256 * 1024, description: 'Largest request body in bytes; larger gets 413.' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most events in one POST /v1/events batch.' }),
-    publishTimeoutMs: Ms(5000, 100, 60_000, 'How long to wait for the broker to acknowledge a publish before answering 503.'),
-    retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'Retry-After sent with a 503.' }),
+    publishTimeoutMs: Ms(5000, 100, 60_000, 'How long to wait for the broker to acknowledge a publish before answering 504 publish_unconfirmed (the event may have been published).'),
+    retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'Retry-After sent with a 503 or 504.' }),
     tokens: Type.Array(ApiToken, {
       default: [],
       description: 'Bearer tokens of the event API. Env BELLHOP_API_TOKEN adds one named "env". With none, one is generated into <dataDir>/api-token.',
