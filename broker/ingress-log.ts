@@ -2,6 +2,8 @@
 // stored and routed them. aedes answers PUBACK first and publishes after, so a crash in
 // between lost a message its publisher had been told was safe. Whatever is still here at
 // the next start was acknowledged and maybe never routed: the broker publishes it again.
+// That is at least once: an entry whose PUBACK never went out (the socket closed first) also
+// stays until then, while its publisher sends it again; subscribers drop copies by event id.
 import type { Level } from 'level';
 
 export interface IngressEntry {
