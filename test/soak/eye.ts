@@ -60,6 +60,8 @@ export interface Tally {
   lost: number;
   /** Ids of the lost and duplicated ones, a few, for the failure message. */
   examples: { lost: string[]; duplicated: string[] };
+  /** Every lost id. */
+  lostIds: string[];
 }
 
 export function tally(accepted: readonly string[], perId: ReadonlyMap<string, number>): Tally {
@@ -72,7 +74,7 @@ export function tally(accepted: readonly string[], perId: ReadonlyMap<string, nu
     else if (n === 1) once += 1;
     else duplicated.push(id);
   }
-  return { once, duplicated: duplicated.length, lost: lost.length, examples: { lost: lost.slice(0, 10), duplicated: duplicated.slice(0, 10) } };
+  return { once, duplicated: duplicated.length, lost: lost.length, examples: { lost: lost.slice(0, 10), duplicated: duplicated.slice(0, 10) }, lostIds: lost };
 }
 
 /** Places where a channel shows an event before one that was sent earlier to the same channel. */

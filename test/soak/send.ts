@@ -28,6 +28,8 @@ export interface Answer {
   message?: string;
   /** When it was sent, ms since the stream started. */
   sentAtMs: number;
+  /** When the answer came, ms since the stream started. */
+  answeredAtMs: number;
 }
 
 export interface StreamResult {
@@ -52,7 +54,8 @@ export async function sendStream(opts: StreamOptions): Promise<StreamResult> {
       opts.beforeSend?.(n);
       const event = opts.event(n);
       const sentAtMs = Date.now() - started;
-      answers[n] = { id: event.id, sentAtMs, ...(await post(opts.url, event)) };
+      const answer = await post(opts.url, event);
+      answers[n] = { id: event.id, sentAtMs, answeredAtMs: Date.now() - started, ...answer };
     }
   };
   await Promise.all(Array.from({ length: opts.senders }, sender));

@@ -82,6 +82,7 @@ export class PartProcess {
  * instead with BELLHOP_TEST_BROKER=mosquitto, through the durability tests' helper).
  */
 export interface SoakBroker {
+  readonly kind: 'aedes' | 'mosquitto';
   readonly url: string;
   start(): Promise<void>;
   /** SIGTERM: a clean stop. */
@@ -96,6 +97,7 @@ function embeddedBroker(dataDir: string, level: string): SoakBroker {
   let port = 0;
   const part = new PartProcess('broker', ['broker'], () => ({ BELLHOP_MQTT_PORT: String(port), BELLHOP_DATA_DIR: dataDir, BELLHOP_LOG_LEVEL: level }), /bellhop broker listening on mqtt:\/\/[^:]+:(\d+)/);
   return {
+    kind: 'aedes',
     get url() {
       return `mqtt://127.0.0.1:${port}`;
     },
