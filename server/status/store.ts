@@ -79,17 +79,25 @@ export class EventStore {
     if (envelope.subject !== undefined) summary.subject = envelope.subject;
     if (envelope.project !== undefined) summary.project = envelope.project;
     if (seen.target !== undefined) summary.target = seen.target;
-    const entry: Entry = { summary, list: [], keys: new Set(), truncated: false };
-    this.#push(entry, acceptedStep(envelope));
-    this.#push(entry, publishedStep(seen.topic, seen.at));
+    // The pipeline's own two steps come once per event (a redelivery stops above), so they
+    // skip the dedup key: this runs for every event the server accepts.
+    const entry: Entry = {
+      summary,
+      list: [
+        { step: acceptedStep(envelope), seq: this.#seq++ },
+        { step: publishedStep(seen.topic, seen.at), seq: this.#seq++ },
+      ],
+      keys: new Set(),
+      truncated: false,
+    };
     const early = this.#pending.get(envelope.id);
     if (early) {
       this.#pending.delete(envelope.id);
       for (const { step } of early.list) this.#push(entry, step);
       entry.truncated ||= early.truncated;
+      summarize(entry);
     }
     this.#events.set(envelope.id, entry);
-    summarize(entry);
     while (this.#events.size > this.#capacity) this.#events.delete(this.#events.keys().next().value!);
     return summary;
   }
