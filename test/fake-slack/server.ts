@@ -5,8 +5,10 @@
 // connections, refuse channels, and rate-limit posts per channel like Slack does.
 // Messages keep their metadata, and can be read back like Slack serves them
 // (conversations.history and conversations.replies: ranges, pages, cursors, metadata
-// only on request), with missing_scope for a token without the scope. Hooks around
-// chat.postMessage let a test act at the instant Slack stores a message (kill the sink).
+// only on request), with missing_scope for a token without the scope and not_in_channel
+// for a channel the bot has left (see leave()). fill() adds other people's messages in bulk.
+// Hooks around chat.postMessage let a test act at the instant Slack stores a message (kill
+// the sink).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -25,6 +27,8 @@ export interface FakeMessage {
   text: string;
   blocks: unknown[];
   threadTs?: string;
+  /** Who wrote it, when not the bot (messages added by fill()). */
+  user?: string;
   /** Message metadata as posted ({event_type, event_payload}). */
   metadata?: Record<string, unknown>;
   updates: Array<{ text: string; blocks: unknown[] }>;
@@ -84,6 +88,8 @@ export class FakeSlack {
   #faults: Array<{ method: string; fault: Fault; left: number; channel?: string | undefined }> = [];
   #outage: Fault | undefined;
   #channels = new Map<string, string>();
+  /** Ids of the channels the bot is not a member of (it is in every other one). */
+  #left = new Set<string>();
   #recent = new Map<string, number[]>();
   #pending = new Map<string, Pending>();
   #lastTs = 0n;
@@ -145,6 +151,24 @@ export class FakeSlack {
 
   setRateLimit(limit: FakeSlackOptions['rateLimit']): void {
     this.#opts.rateLimit = limit;
+  }
+
+  /**
+   * The bot is no longer a member of `channel` (#name or id): its history and threads answer
+   * not_in_channel, users.conversations leaves it out, and chat.postMessage works there only
+   * with the chat:write.public scope (as for a public channel the bot was never invited to).
+   */
+  leave(channel: string): void {
+    this.#left.add(this.#channelId(channel));
+  }
+
+  /** Adds `n` messages from a person to `channel` (#name or id), newer than everything before; no API calls. */
+  fill(channel: string, n: number, user = 'U0CHATTY'): FakeMessage[] {
+    const id = this.#channelId(channel);
+    const added: FakeMessage[] = [];
+    for (let i = 0; i < n; i++) added.push({ channel: id, postedTo: channel, ts: this.#nextTs(), text: `chatter ${i}`, blocks: [], updates: [], user });
+    this.messages.push(...added);
+    return added;
   }
 
   // ---- what happened ----
@@ -394,6 +418,7 @@ export class FakeSlack {
     if (this.#opts.missingChannels?.includes(postedTo)) return { ok: false, error: 'channel_not_found' };
     if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
     const channel = this.#channelId(postedTo);
+    if (this.#left.has(channel) && !(this.#opts.scopes ?? ALL_SCOPES).includes('chat:write.public')) return { ok: false, error: 'not_in_channel' };
     const limit = this.#opts.rateLimit;
     if (limit) {
       const now = Date.now();
@@ -451,11 +476,13 @@ export class FakeSlack {
     return this.#page(thread, args, 'oldest-first', { byDefault: 1000, max: 1000 });
   }
 
-  /** channel_not_found or missing_scope for a channel the bot may not read; undefined when it may. */
+  /** channel_not_found, missing_scope or not_in_channel for a channel the bot may not read; undefined when it may. */
   #readable(channel: string): (Record<string, unknown> & { ok: boolean }) | undefined {
     // conversations.* take ids only, never #names.
     if (!/^[CGD][A-Z0-9]+$/.test(channel)) return { ok: false, error: 'channel_not_found' };
-    return this.#needs(channel.startsWith('D') ? 'im:history' : channel.startsWith('G') ? 'groups:history' : 'channels:history');
+    const refused = this.#needs(channel.startsWith('D') ? 'im:history' : channel.startsWith('G') ? 'groups:history' : 'channels:history');
+    if (refused) return refused;
+    return this.#left.has(channel) ? { ok: false, error: 'not_in_channel' } : undefined;
   }
 
   #needs(scope: string): (Record<string, unknown> & { ok: boolean }) | undefined {
@@ -495,9 +522,7 @@ export class FakeSlack {
     const replies = m.threadTs ? 0 : this.messages.filter((r) => r.threadTs === m.ts && r.channel === m.channel).length;
     return {
       type: 'message',
-      user: 'U0BOT',
-      bot_id: 'B0BOT',
-      app_id: 'A0FAKE',
+      ...(m.user ? { user: m.user } : { user: 'U0BOT', bot_id: 'B0BOT', app_id: 'A0FAKE' }),
       ts: m.ts,
       text: m.text,
       ...(m.blocks.length > 0 ? { blocks: m.blocks } : {}),
@@ -515,14 +540,16 @@ export class FakeSlack {
     return { ok: true, channel: { id: this.#channelId(users[0]!) } };
   }
 
-  /** The channels the bot is in: here, every channel it has posted to. */
+  /** The channels the bot is in: here, every channel it has posted to and not left. */
   #memberships(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
     const types = String(args.types ?? 'public_channel').split(',');
     for (const [type, scope] of [['public_channel', 'channels:read'], ['private_channel', 'groups:read']] as const) {
       const refused = types.includes(type) ? this.#needs(scope) : undefined;
       if (refused) return refused;
     }
-    const all = types.includes('public_channel') ? [...this.#channels].map(([name, id]) => ({ id, name, is_channel: true, is_private: false, is_archived: false })) : [];
+    const all = types.includes('public_channel')
+      ? [...this.#channels].filter(([, id]) => !this.#left.has(id)).map(([name, id]) => ({ id, name, is_channel: true, is_private: false, is_archived: false }))
+      : [];
     const offset = args.cursor ? Number(Buffer.from(String(args.cursor), 'base64').toString('utf8').replace(/^offset:/, '')) : 0;
     const limit = Math.min(1000, Math.max(1, Number(args.limit ?? 100)));
     const page = all.slice(offset, offset + limit);

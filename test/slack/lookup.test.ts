@@ -51,6 +51,25 @@ describe('the fake Slack, read back', () => {
     await expect(client.conversations.history({ channel: dm.channel })).rejects.toMatchObject({ data: { error: 'missing_scope', needed: 'im:history' } });
     await expect(client.conversations.history({ channel: '#h' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
   });
+
+  it('answers not_in_channel for a channel the bot left, and posts there only with chat:write.public', async () => {
+    const { client, api } = await setup();
+    const here = await api.postMessage({ channel: '#here', text: 'x', blocks: [] });
+    const gone = await api.postMessage({ channel: '#gone', text: 'x', blocks: [] });
+    const thread = await api.postMessage({ channel: '#gone', text: 'a reply', blocks: [], threadTs: gone.ts });
+    fake!.leave('#gone');
+    await expect(client.conversations.history({ channel: gone.channel })).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
+    await expect(client.conversations.replies({ channel: gone.channel, ts: thread.ts })).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
+    await expect(api.postMessage({ channel: '#gone', text: 'y', blocks: [] })).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
+    await expect(api.channelId('#gone')).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+    expect((await client.conversations.history({ channel: here.channel })).messages).toHaveLength(1);
+    await fake!.stop();
+
+    const { api: publicApi } = await setup([...ALL_SCOPES, 'chat:write.public']);
+    const before = await publicApi.postMessage({ channel: '#public', text: 'x', blocks: [] });
+    fake!.leave('#public');
+    await expect(publicApi.postMessage({ channel: '#public', text: 'y', blocks: [] })).resolves.toMatchObject({ channel: before.channel });
+  });
 });
 
 describe('WebSlackApi.findPosted', () => {
@@ -68,6 +87,21 @@ describe('WebSlackApi.findPosted', () => {
     expect(missing).toEqual({ complete: true });
     const before = await api.findPosted({ channel: target.channel, jobKey: 'box:7', oldestMs: start - 60_000, latestMs: start - 30_000 });
     expect(before).toEqual({ complete: true });
+  });
+
+  it('stops after 10 pages of 200: a post behind 2,000 newer messages in the range is not looked at (complete: false)', async () => {
+    const { api } = await setup();
+    const start = Date.now();
+    const target = await api.postMessage({ channel: '#flood', text: 'the one', blocks: [], jobKey: 'box:1' });
+    const range = () => ({ channel: target.channel, jobKey: 'box:1', oldestMs: start - 1000, latestMs: Date.now() + 1000 });
+    fake!.fill('#flood', 1999);
+    // It is the 2,000th message from the newest: the last one the search reads.
+    expect(await api.findPosted(range())).toEqual({ ts: target.ts, complete: true });
+    expect(fake!.callsTo('conversations.history')).toHaveLength(10);
+
+    fake!.fill('#flood', 1);
+    expect(await api.findPosted(range())).toEqual({ complete: false });
+    expect(fake!.callsTo('conversations.history')).toHaveLength(20);
   });
 
   it('finds a channel id by name among the channels the bot is in, and a DM by the person', async () => {
