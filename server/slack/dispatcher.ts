@@ -77,6 +77,8 @@ export class Dispatcher {
   #uncertain = new Set<number>();
   /** Channels where a lookup could not be made, already warned about. */
   #lookupWarned = new Set<string>();
+  /** Jobs whose latest attempt mark could not be saved: a restart would not know to look for them. */
+  #unmarked = new Set<number>();
   #people: People;
 
   constructor(opts: DispatcherOptions) {
@@ -166,6 +168,7 @@ export class Dispatcher {
       lane.failures = 0;
       lane.lastFailure = undefined;
       this.#retrying.delete(job.seq);
+      this.#unmarked.delete(job.seq);
       return true;
     } catch (err) {
       return this.#failed(lane, job, err);
@@ -179,8 +182,13 @@ export class Dispatcher {
     if (err instanceof StoreError) {
       // Posting again now would be a sure duplicate. The job stays on disk, marked attempted,
       // so after a restart it is looked for in Slack first (posted again only if that lookup
-      // cannot be made: at-least-once, never lost).
-      log.error({ err: err.message }, 'Slack took the message but the outbox could not record it; after a restart it is looked for in Slack before being posted again');
+      // cannot be made: at-least-once, never lost). Unless the mark failed too: then the disk
+      // has no (or an older) attempt, and a restart may post it again without looking.
+      if (this.#unmarked.delete(job.seq)) {
+        log.error({ err: err.message }, 'Slack took the message but the outbox could not record it, nor save the attempt before it; after a restart it may be posted again without a lookup, so it may show twice');
+      } else {
+        log.error({ err: err.message }, 'Slack took the message but the outbox could not record it; after a restart it is looked for in Slack before being posted again');
+      }
       return true;
     }
     const failure = classify(err);
@@ -192,6 +200,7 @@ export class Dispatcher {
         log.error({ err: (storeErr as Error).message }, 'could not remove a refused job from the outbox');
       }
       this.#retrying.delete(job.seq);
+      this.#unmarked.delete(job.seq);
       if (job.kind !== 'update') for (const eventId of ids) this.#opts.report({ eventId, status: 'failed', error: failure.reason });
       return true;
     }
@@ -387,8 +396,10 @@ export class Dispatcher {
     job.attempt = { at: job.attempt?.at ?? now, lastAt: now, n: (job.attempt?.n ?? 0) + 1, to: channel ? { ...to, channel } : to };
     try {
       await outbox.markAttempted(job);
+      this.#unmarked.delete(job.seq);
     } catch (err) {
       // Posting anyway keeps the event (a crash now could show it twice); not posting would stall the channel.
+      this.#unmarked.add(job.seq);
       this.#log.error({ eventIds: eventIds(job), err: (err as Error).message }, 'could not save the attempt in the outbox; posting anyway');
     }
     try {
