@@ -75,7 +75,7 @@ export class Dispatcher {
   #retrying = new Set<number>();
   /** Jobs that may already be in Slack: looked for before they are sent again. */
   #uncertain = new Set<number>();
-  /** Channels where a lookup could not be made, already warned about. */
+  /** Channel and reason pairs where a lookup could not be made, already warned about. */
   #lookupWarned = new Set<string>();
   /** Jobs whose latest attempt mark could not be saved: a restart would not know to look for them. */
   #unmarked = new Set<number>();
@@ -445,8 +445,10 @@ export class Dispatcher {
   }
 
   #warnLookup(log: Logger, channel: string, error: string, needed: string | undefined): void {
-    if (this.#lookupWarned.has(channel)) return;
-    this.#lookupWarned.add(channel);
+    // Per reason too: a channel that hit the page limit once must still hear "invite the bot".
+    const key = `${channel}\u0000${error}`;
+    if (this.#lookupWarned.has(key)) return;
+    this.#lookupWarned.add(key);
     const fix = needed
       ? `add the scope ${needed} under OAuth & Permissions > Bot Token Scopes and reinstall the app`
       : error === 'not_in_channel'
@@ -456,7 +458,7 @@ export class Dispatcher {
           : undefined;
     log.warn(
       { channel, error, ...(needed ? { neededScope: needed } : {}), ...(fix ? { fix } : {}) },
-      'cannot look in Slack for a message that may already be posted; posting it again, so it may show twice (warned once per channel)',
+      'cannot look in Slack for a message that may already be posted; posting it again, so it may show twice (warned once per channel and reason)',
     );
   }
 

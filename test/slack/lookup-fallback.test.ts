@@ -113,4 +113,19 @@ describe('a lookup that stops at its page limit (more than 2,000 messages in the
     expect(timesPosted(w.fake, '[after]')).toBe(1);
     await waitForSlack(w, () => w.sinkPending() === 0, 'an empty outbox');
   });
+
+  it('still warns about a different reason later in the same channel', async () => {
+    const w = (world = await slackWorld({ routes: ROUTES }, { scopes: [...ALL_SCOPES, 'chat:write.public'] }));
+    const { logger, lines } = captureLogger('info');
+    await w.startSink({ logger });
+    await post(w, 'warm-a', '#a');
+    const a = w.fake.posts('#a')[0]!.channel;
+    loseFirstAnswers(w, ['buried', 'left'], (id) => (id === 'buried' ? w.fake.fill('#a', 2000) : w.fake.leave('#a')));
+    await post(w, 'buried', '#a');
+    await post(w, 'left', '#a');
+    expect(lookupWarnings(lines()).map((l) => [l.channel, l.error, l.fix])).toEqual([
+      [a, 'the search stopped at its page limit', undefined],
+      [a, 'not_in_channel', 'invite the bot to the channel'],
+    ]);
+  });
 });
