@@ -87,7 +87,7 @@ export class BrokerPart implements Part {
         tagged.brokerId = aedes.id;
         tagged.brokerCounter = ++aedes.counter;
         ingress
-          .add({ topic: packet.topic, payload: Buffer.from(packet.payload), retain: packet.retain, brokerId: aedes.id, brokerCounter: tagged.brokerCounter })
+          .add({ topic: packet.topic, payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, retain: packet.retain, brokerId: aedes.id, brokerCounter: tagged.brokerCounter })
           .then(() => done(null), (err: Error) => done(err));
       },
       published: (packet, client, done) => {
