@@ -22,7 +22,7 @@ const sublevel = (db: Level<string, Buffer>) => db.sublevel<string, Buffer>('bel
 
 export class IngressLog {
   #db: ReturnType<typeof sublevel>;
-  // One incarnation's keys sort together and after any earlier one's.
+  // One run's keys sort together, after any earlier run's (see leftovers()).
   #prefix = pad(Date.now());
   #ops: Op[] = [];
   #waiters: Array<(err: Error | null) => void> = [];
@@ -49,12 +49,19 @@ export class IngressLog {
     this.#schedule();
   }
 
-  /** Entries left by an earlier run, oldest first. */
+  /**
+   * Entries left by an earlier run, oldest first. Read before this run adds any (the broker
+   * replays them before it listens). A Pi without a clock chip can boot with its clock behind
+   * the last run's, so this run's keys start after the last left over, not at "now".
+   */
   async *leftovers(): AsyncGenerator<{ key: string; entry: IngressEntry }> {
-    for await (const [key, value] of this.#db.iterator({ lt: this.#prefix })) {
+    let last = 0;
+    for await (const [key, value] of this.#db.iterator()) {
+      last = Math.max(last, Number(key.slice(0, key.indexOf(':'))));
       const raw = JSON.parse(value.toString()) as Omit<IngressEntry, 'payload'> & { payload: string };
       yield { key, entry: { ...raw, payload: Buffer.from(raw.payload, 'base64') } };
     }
+    this.#prefix = pad(Math.max(Date.now(), last + 1));
   }
 
   async forget(keys: string[]): Promise<void> {
