@@ -13,6 +13,7 @@ import {
   type KnownBlock,
 } from '@slack/web-api';
 import type { Logger } from '../../shared/logger.js';
+import { CHANNEL_ID, USER_ID } from './ids.js';
 import { slackLogger } from './slack-logger.js';
 
 export interface PostArgs {
@@ -138,8 +139,8 @@ export class WebSlackApi implements SlackApi {
   }
 
   async channelId(postedTo: string): Promise<string> {
-    if (/^[CGD][A-Z0-9]{2,}$/.test(postedTo)) return postedTo;
-    if (/^[UW][A-Z0-9]{2,}$/.test(postedTo)) {
+    if (CHANNEL_ID.test(postedTo)) return postedTo;
+    if (USER_ID.test(postedTo)) {
       const res = await this.#client.conversations.open({ users: postedTo });
       if (!res.channel?.id) throw new WebAPIPlatformError({ ok: false, error: 'channel_not_found' });
       return res.channel.id;

@@ -167,8 +167,7 @@ export class Dispatcher {
       else await this.#update(lane, job);
       lane.failures = 0;
       lane.lastFailure = undefined;
-      this.#retrying.delete(job.seq);
-      this.#unmarked.delete(job.seq);
+      this.#finished(job);
       return true;
     } catch (err) {
       return this.#failed(lane, job, err);
@@ -184,7 +183,9 @@ export class Dispatcher {
       // so after a restart it is looked for in Slack first (posted again only if that lookup
       // cannot be made: at-least-once, never lost). Unless the mark failed too: then the disk
       // has no (or an older) attempt, and a restart may post it again without looking.
-      if (this.#unmarked.delete(job.seq)) {
+      const unmarked = this.#unmarked.has(job.seq);
+      this.#finished(job);
+      if (unmarked) {
         log.error({ err: err.message }, 'Slack took the message but the outbox could not record it, nor save the attempt before it; after a restart it may be posted again without a lookup, so it may show twice');
       } else {
         log.error({ err: err.message }, 'Slack took the message but the outbox could not record it; after a restart it is looked for in Slack before being posted again');
@@ -199,8 +200,7 @@ export class Dispatcher {
       } catch (storeErr) {
         log.error({ err: (storeErr as Error).message }, 'could not remove a refused job from the outbox');
       }
-      this.#retrying.delete(job.seq);
-      this.#unmarked.delete(job.seq);
+      this.#finished(job);
       if (job.kind !== 'update') for (const eventId of ids) this.#opts.report({ eventId, status: 'failed', error: failure.reason });
       return true;
     }
@@ -460,6 +460,13 @@ export class Dispatcher {
       { channel, error, ...(needed ? { neededScope: needed } : {}), ...(fix ? { fix } : {}) },
       'cannot look in Slack for a message that may already be posted; posting it again, so it may show twice (warned once per channel and reason)',
     );
+  }
+
+  /** A job is done with (delivered, found, refused, or left on disk for a restart): forget its state. */
+  #finished(job: Job): void {
+    this.#retrying.delete(job.seq);
+    this.#uncertain.delete(job.seq);
+    this.#unmarked.delete(job.seq);
   }
 
   /** Slack refusing our blocks should not lose the event: send the text alone. */

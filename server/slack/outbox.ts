@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { Envelope } from '../../shared/envelope.js';
+import { CHANNEL_ID } from './ids.js';
 import type { RangNote } from './render.js';
 import type { Target } from './router.js';
 
@@ -204,7 +205,7 @@ export class Outbox {
 
   /** The channel id Slack gave when we last posted to `postedTo` (#name or user id), if known. */
   channelId(postedTo: string): string | undefined {
-    return /^[CGD][A-Z0-9]{2,}$/.test(postedTo) ? postedTo : this.#channels.get(postedTo);
+    return CHANNEL_ID.test(postedTo) ? postedTo : this.#channels.get(postedTo);
   }
 
   rememberChannel(postedTo: string, id: string): void {

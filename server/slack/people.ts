@@ -4,9 +4,9 @@
 import { WebAPIPlatformError } from '@slack/web-api';
 import type { Clock } from '../../shared/clock.js';
 import { classify, type SlackApi } from './api.js';
+import { USER_ID } from './ids.js';
 import type { Target } from './router.js';
 
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const FOUND_MS = 3600_000;
 const NOT_FOUND_MS = 300_000;
 const CACHE_SIZE = 1000;

@@ -7,6 +7,7 @@ import type { RouteConfig, SlackConfig } from '../../shared/config/schema.js';
 import type { SLACK_SEVERITIES } from '../../shared/config/sections/slack.js';
 import { globToRegExp } from '../../shared/event-types.js';
 import { display } from './escape.js';
+import { USER_ID } from './ids.js';
 import { dataPath, fill, isKnownPath, placeholders, slug } from './template.js';
 
 // The config repeats the envelope's severities; this fails to compile if they drift apart.
@@ -41,7 +42,6 @@ interface CompiledRule {
 
 const MAX_CHANNEL = 80;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export class Router {
   #rules: CompiledRule[];
