@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
 import type { Part } from '../../shared/part.js';
-import { loadSlackBuilder } from '../compose.js';
+import { buildSlack, describeSlack } from '../compose.js';
 import { runParts } from '../run.js';
 import { print, setup } from '../context.js';
 
@@ -13,8 +13,7 @@ export function registerSlack(program: Command): void {
     .description('run only the Slack sink (SLACK_BOT_TOKEN; without it, a dry run that prints) and the /ding app (SLACK_APP_TOKEN), subscribed to mqtt.url')
     .action(async (_opts, cmd: Command) => {
       const { config, logger } = setup(cmd);
-      const { buildSlack, describeSlack } = await loadSlackBuilder();
-      const slack = buildSlack(config, logger, print);
+      const slack = await buildSlack(config, logger, print);
       const parts: Part[] = [slack.sink, ...(slack.socketApp ? [slack.socketApp] : [])];
       await runParts(parts, logger);
       print(`bellhop slack subscribed via ${resolveMqttUrl(config)}`);

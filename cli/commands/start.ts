@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
-import { buildAgent, buildBroker, buildServer, loadSlackBuilder } from '../compose.js';
+import { buildAgent, buildBroker, buildServer, buildSlack, describeSlack } from '../compose.js';
 import { Runner } from '../run.js';
 import { print, setup } from '../context.js';
 
@@ -22,8 +22,7 @@ export function registerStart(program: Command): void {
       }
       const { server, token } = await buildServer(config, logger);
       // Without a bot token the sink runs dry and prints what it would post.
-      const { buildSlack, describeSlack } = await loadSlackBuilder();
-      const slack = buildSlack(config, logger, print);
+      const slack = await buildSlack(config, logger, print);
       const socketApp = slack.socketApp;
       if (socketApp) server.addReadinessCheck('slackSocket', () => socketApp.connected);
       await runner.start(server);

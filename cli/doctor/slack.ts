@@ -1,8 +1,8 @@
-// The Slack section of `bellhop doctor`: tokens, scopes, routing; see server/slack/doctor.ts.
+// The Slack section of `bellhop doctor`: tokens, scopes, routing; see slack-checks.ts.
 import type { Config } from '../../shared/config/schema.js';
 import { createLogger } from '../../shared/logger.js';
-import { createWebClient } from '../../server/slack/api.js';
-import { slackChecks } from '../../server/slack/doctor.js';
+import { createWebClient } from '../../slack/api.js';
+import { slackChecks } from './slack-checks.js';
 import type { DoctorSection } from './check.js';
 
 export const slackSection: DoctorSection = {

@@ -3,8 +3,8 @@
 // the one recording the post) fail through the sink's createOutbox option, as a failing disk
 // would, and check what is posted, reported and logged.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Outbox, type Job, type Tx } from '../../server/slack/outbox.js';
-import type { SlackSink } from '../../server/slack/sink.js';
+import { Outbox, type Job, type Tx } from '../../slack/outbox.js';
+import type { SlackSink } from '../../slack/sink.js';
 import { captureLogger } from '../helpers/world.js';
 import { slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
 

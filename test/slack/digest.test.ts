@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DigestGate, type DigestBatch } from '../../server/slack/digest.js';
+import { DigestGate, type DigestBatch } from '../../slack/digest.js';
 import { systemClock } from '../../shared/clock.js';
 
 describe('the digest window', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, parseDuration, ringAnswer } from '../../server/slack/ding.js';
+import { parseCommand, parseDuration, ringAnswer } from '../../slack/socket/ding.js';
 
 describe('the /ding words', () => {
   it('reads ringing, status, mute and unmute', () => {

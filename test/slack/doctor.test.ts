@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebClient } from '../../server/slack/api.js';
-import { slackChecks } from '../../server/slack/doctor.js';
+import { createWebClient } from '../../slack/api.js';
+import { slackChecks } from '../../cli/doctor/slack-checks.js';
 import { slackSection } from '../../cli/doctor/slack.js';
 import { parseConfig } from '../../shared/config/load.js';
 import { APP_TOKEN, BOT_TOKEN, FakeSlack } from '../fake-slack/server.js';

@@ -8,9 +8,9 @@ import { Topics } from '../../shared/topics.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import type { BrokerPart } from '../../broker/broker.js';
-import { SlackSink } from '../../server/slack/sink.js';
-import type { Outbox } from '../../server/slack/outbox.js';
-import { WebSlackApi, createWebClient } from '../../server/slack/api.js';
+import { SlackSink } from '../../slack/sink.js';
+import type { Outbox } from '../../slack/outbox.js';
+import { WebSlackApi, createWebClient } from '../../slack/api.js';
 import { BOT_TOKEN, FakeSlack, type FakeSlackOptions } from '../fake-slack/server.js';
 import { connectClient, silentLogger, startBroker, testConfig, waitFor, withBroker } from '../helpers/world.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChannelLimiter } from '../../server/slack/limiter.js';
+import { ChannelLimiter } from '../../slack/limiter.js';
 
 describe('the per-channel limiter', () => {
   it('lets a short burst through, then one message per interval', () => {

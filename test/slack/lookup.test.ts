@@ -2,7 +2,7 @@
 // Slack, which serves history the way Slack does (newest first, pages, metadata on request).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebClient } from '@slack/web-api';
-import { WebSlackApi, createWebClient } from '../../server/slack/api.js';
+import { WebSlackApi, createWebClient } from '../../slack/api.js';
 import { ALL_SCOPES, BOT_TOKEN, FakeSlack } from '../fake-slack/server.js';
 import { silentLogger } from '../helpers/world.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { toEnvelope } from '../../shared/envelope.js';
-import { Outbox, type PostJob } from '../../server/slack/outbox.js';
+import { Outbox, type PostJob } from '../../slack/outbox.js';
 import { tempDir } from '../helpers/world.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KnownBlock } from '@slack/web-api';
-import { mrkdwn } from '../../server/slack/escape.js';
-import { humanizeWindow, renderDigest, renderEvent, renderReply } from '../../server/slack/render.js';
+import { mrkdwn } from '../../slack/escape.js';
+import { humanizeWindow, renderDigest, renderEvent, renderReply } from '../../slack/render.js';
 import { toEnvelope, type EventInput } from '../../shared/envelope.js';
 
 const event = (input: Partial<EventInput> & { type: string }) =>

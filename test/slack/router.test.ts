@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Router } from '../../server/slack/router.js';
+import { Router } from '../../slack/router.js';
 import { toEnvelope, type EventInput } from '../../shared/envelope.js';
 import { ConfigError, parseConfig } from '../../shared/config/load.js';
 

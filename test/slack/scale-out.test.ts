@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackSink } from '../../server/slack/sink.js';
-import { WebSlackApi, createWebClient } from '../../server/slack/api.js';
+import { SlackSink } from '../../slack/sink.js';
+import { WebSlackApi, createWebClient } from '../../slack/api.js';
 import { parseConfig } from '../../shared/config/load.js';
 import { BOT_TOKEN } from '../fake-slack/server.js';
 import { silentLogger, tempDir, waitFor } from '../helpers/world.js';

@@ -1,8 +1,8 @@
 // The world for the /ding tests: a broker, the fake Slack with Socket Mode, the app,
 // and bells on the mock GPIO.
 import type { MqttClient } from 'mqtt';
-import { SocketApp } from '../../server/slack/socket-app.js';
-import { createWebClient } from '../../server/slack/api.js';
+import { SocketApp } from '../../slack/socket/socket-app.js';
+import { createWebClient } from '../../slack/api.js';
 import { parseMute, type MuteState } from '../../shared/messages.js';
 import { Topics } from '../../shared/topics.js';
 import type { Config } from '../../shared/config/schema.js';

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPE_PATTERN, Ms, MqttCredentials } from './common.js';
 
 // The envelope's severities, repeated here because envelope.ts imports the config
-// schema (an import back would be a cycle); server/slack/router.ts checks they agree.
+// schema (an import back would be a cycle); slack/router.ts checks they agree.
 export const SLACK_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 const Severity = Type.Union(SLACK_SEVERITIES.map((s) => Type.Literal(s)));
 

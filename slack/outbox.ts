@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
-import type { Envelope } from '../../shared/envelope.js';
+import type { Envelope } from '../shared/envelope.js';
 import { CHANNEL_ID } from './ids.js';
 import type { RangNote } from './render.js';
 import type { Target } from './router.js';

@@ -2,9 +2,9 @@
 // header, a mrkdwn section, fields for the key data, a context line (source,
 // project, time), rang lines, and buttons for the event's links.
 import type { ActionsBlock, Button, ContextBlock, KnownBlock } from '@slack/web-api';
-import type { Envelope, Severity } from '../../shared/envelope.js';
-import type { MessageTemplateConfig } from '../../shared/config/schema.js';
-import { EVENT_TYPES } from '../../shared/event-types.js';
+import type { Envelope, Severity } from '../shared/envelope.js';
+import type { MessageTemplateConfig } from '../shared/config/schema.js';
+import { EVENT_TYPES } from '../shared/event-types.js';
 import { display, mrkdwn, plainTime, slackTime, truncate } from './escape.js';
 import { dataPath, fill } from './template.js';
 

@@ -5,7 +5,7 @@
 //   /ding mute [bell] 30m  keep bells silent for a while (Slack messages go on)
 //   /ding unmute [bell]
 import type { RangReport, SuppressReason } from '../../shared/messages.js';
-import { mrkdwn, slackTime } from './escape.js';
+import { mrkdwn, slackTime } from '../escape.js';
 import { isMuted, type BellInfo } from './devices.js';
 import type { MuteState } from '../../shared/messages.js';
 

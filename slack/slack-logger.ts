@@ -1,7 +1,7 @@
 // Slack's clients log through their own Logger interface; this hands their lines to
 // pino. Their debug lines carry whole payloads, so they go to trace.
 import { LogLevel, type Logger as SlackLogger } from '@slack/web-api';
-import type { Logger } from '../../shared/logger.js';
+import type { Logger } from '../shared/logger.js';
 
 export function slackLogger(log: Logger): SlackLogger {
   const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');

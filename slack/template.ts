@@ -1,6 +1,6 @@
 // Placeholders like {project} or {data.user_email}, used by routes (channel and dm
 // targets) and by message templates.
-import type { Envelope } from '../../shared/envelope.js';
+import type { Envelope } from '../shared/envelope.js';
 import { display } from './escape.js';
 
 const PLACEHOLDER = /\{([A-Za-z0-9_.-]+)\}/g;

@@ -9,10 +9,10 @@
 // after a timeout, dropped connection or 5xx) is first looked for in its channel or
 // thread; if it is there, it is recorded as posted instead of being posted again.
 import { WebAPIPlatformError } from '@slack/web-api';
-import type { Clock } from '../../shared/clock.js';
-import type { SlackConfig } from '../../shared/config/schema.js';
-import type { Logger } from '../../shared/logger.js';
-import type { DeliveryReport } from '../../shared/messages.js';
+import type { Clock } from '../shared/clock.js';
+import type { SlackConfig } from '../shared/config/schema.js';
+import type { Logger } from '../shared/logger.js';
+import type { DeliveryReport } from '../shared/messages.js';
 import { classify, describeError, outcomeUnknown, type SlackApi } from './api.js';
 import { ChannelLimiter } from './limiter.js';
 import { People } from './people.js';

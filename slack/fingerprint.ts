@@ -1,8 +1,8 @@
 // Which events count as "the same error again": the sender's own fingerprint when it
 // gives one (data.fingerprint), else the type, source, project, subject and message.
 import { createHash } from 'node:crypto';
-import type { Envelope } from '../../shared/envelope.js';
-import { globToRegExp } from '../../shared/event-types.js';
+import type { Envelope } from '../shared/envelope.js';
+import { globToRegExp } from '../shared/event-types.js';
 import { display } from './escape.js';
 
 export function fingerprintOf(event: Envelope): string {

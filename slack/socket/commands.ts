@@ -10,7 +10,7 @@ import type { Clock } from '../../shared/clock.js';
 import { BROADCAST_DEVICE, type Topics } from '../../shared/topics.js';
 import { toEnvelope } from '../../shared/envelope.js';
 import { DEVICE_ONLINE, type MuteState, type RangReport } from '../../shared/messages.js';
-import { describeError } from './api.js';
+import { describeError } from '../api.js';
 import { isMuted, type DeviceDirectory } from './devices.js';
 import { muteAnswer, parseCommand, ringAnswer, statusAnswer, unknownBell, unmuteAnswer, usage, type RingOutcome } from './ding.js';
 

@@ -13,8 +13,8 @@ import type { Part } from '../../shared/part.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
 import { connectMqtt, mqttSettings, type MqttClient } from '../../shared/mqtt.js';
-import { describeError } from './api.js';
-import { slackLogger } from './slack-logger.js';
+import { describeError } from '../api.js';
+import { slackLogger } from '../slack-logger.js';
 import { DeviceDirectory } from './devices.js';
 import { DingCommands, type Ack } from './commands.js';
 

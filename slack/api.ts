@@ -12,7 +12,7 @@ import {
   WebAPIRequestError,
   type KnownBlock,
 } from '@slack/web-api';
-import type { Logger } from '../../shared/logger.js';
+import type { Logger } from '../shared/logger.js';
 import { CHANNEL_ID, USER_ID } from './ids.js';
 import { slackLogger } from './slack-logger.js';
 

@@ -5,7 +5,7 @@
 // when bellhop works without it but gives a weaker guarantee, else only mentioned.
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../../shared/config/schema.js';
-import { classify } from './api.js';
+import { classify } from '../../slack/api.js';
 
 export interface SlackCheck {
   ok: boolean;

@@ -3,7 +3,7 @@
 // when the window closes (the sink posts it as a digest). A window that was a
 // burst makes the next window collect from its first event, until a window stays
 // at or below the threshold.
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 
 export interface DigestRules {
   threshold: number;

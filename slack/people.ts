@@ -2,7 +2,7 @@
 // through users.lookupByEmail, cached (an hour when found, five minutes when not, so an
 // unknown address does not cost a lookup per event).
 import { WebAPIPlatformError } from '@slack/web-api';
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { classify, type SlackApi } from './api.js';
 import { USER_ID } from './ids.js';
 import type { Target } from './router.js';

@@ -1,11 +1,11 @@
 // The routing table: rules tried in order, each matching on type, severity, source,
 // project and data fields, and sending to a channel (templated), a person by DM,
 // or nowhere. `continue` fans out; events no rule takes go to the default channel.
-import type { Envelope, Severity } from '../../shared/envelope.js';
-import { ConfigError } from '../../shared/config/load.js';
-import type { RouteConfig, SlackConfig } from '../../shared/config/schema.js';
-import type { SLACK_SEVERITIES } from '../../shared/config/sections/slack.js';
-import { globToRegExp } from '../../shared/event-types.js';
+import type { Envelope, Severity } from '../shared/envelope.js';
+import { ConfigError } from '../shared/config/load.js';
+import type { RouteConfig, SlackConfig } from '../shared/config/schema.js';
+import type { SLACK_SEVERITIES } from '../shared/config/sections/slack.js';
+import { globToRegExp } from '../shared/event-types.js';
 import { display } from './escape.js';
 import { USER_ID } from './ids.js';
 import { dataPath, fill, isKnownPath, placeholders, slug } from './template.js';
