@@ -1,4 +1,4 @@
-// `bellhop config-reference [--write README.md]`: the configuration reference, from the schema.
+// `bellhop config-reference [--write docs/configuration.md]`: the configuration reference, from the schema.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { referenceMarkdown, withReference } from '../../shared/config/reference.js';
@@ -8,7 +8,7 @@ export function registerDocs(program: Command): void {
   program
     .command('config-reference')
     .description('print every config key with its type, default and meaning (Markdown)')
-    .option('--write <readme>', 'replace the reference between the markers in this file instead')
+    .option('--write <file>', 'replace the reference between the markers in this file (docs/configuration.md) instead')
     .action((opts: { write?: string }) => {
       if (!opts.write) return void process.stdout.write(referenceMarkdown());
       writeFileSync(opts.write, withReference(readFileSync(opts.write, 'utf8')));

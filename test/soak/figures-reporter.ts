@@ -1,5 +1,5 @@
 // Prints every scenario's line of figures again after vitest's summary, then all of them
-// as one JSON line: the last line of `npm run soak`, for the README's table.
+// as one JSON line: the last line of `npm run soak`, for the table in docs/benchmarks.md and docs/reliability.md.
 import type { Reporter } from 'vitest/node';
 import { clearFigures, figureLine, readFigures, writeAll } from './figures.js';
 

@@ -1,7 +1,7 @@
 // The status page in a real browser: Debian's chromium driven by playwright-core (no
 // browser download). Where chromium is absent the test is skipped with a printed reason;
 // CI installs it (.ci/run). Set STATUS_SCREENSHOT=docs/status-page.png to refresh the
-// README's screenshot from a passing run.
+// screenshot in the README and docs/status-page.md from a passing run.
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
