@@ -246,6 +246,6 @@ function readTlsFile(path: string, key: 'certFile' | 'keyFile'): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new Error(`broker.tls.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new Error(`broker.tls.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
 }

@@ -74,7 +74,7 @@ export class ServerPart implements Part {
     } catch (err) {
       if (typeof (err as { code?: unknown }).code === 'number') {
         client.end(true);
-        throw new Error(`MQTT broker refused the server's login: ${(err as Error).message}`);
+        throw new Error(`MQTT broker refused the server's login: ${(err as Error).message}`, { cause: err });
       }
       this.#log.warn('starting without a broker connection');
     }

@@ -164,7 +164,7 @@ export class Outbox {
       await db.open();
     } catch (err) {
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      throw new Error(`cannot open the Slack outbox in ${this.#dir}: ${cause} (is another Slack sink using this data folder?)`);
+      throw new Error(`cannot open the Slack outbox in ${this.#dir}: ${cause} (is another Slack sink using this data folder?)`, { cause: err });
     }
     this.#db = db;
     const jobs: Job[] = [];

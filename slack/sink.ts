@@ -151,7 +151,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       if (typeof (err as { code?: unknown }).code === 'number') {
         onSubscribed();
         await this.stop();
-        throw new Error(`MQTT broker refused the Slack sink's login: ${(err as Error).message}`);
+        throw new Error(`MQTT broker refused the Slack sink's login: ${(err as Error).message}`, { cause: err });
       }
     }
     if (!(await subscribed)) {

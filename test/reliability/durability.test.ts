@@ -84,6 +84,7 @@ async function drained(bell: BellSession, broker: BrokerProcess, expected: reado
     throw new Error(
       `${(err as Error).message}; missing ${missing.length}: ${missing.slice(0, 20).join(', ')}; the bell's sessions ${bell.sessions}, ` +
         `events ${bell.events}, got ${bell.ids.length}; broker: ${broker.describe().slice(-3000)}`,
+      { cause: err },
     );
   }
 }

@@ -84,9 +84,9 @@ function generate(index: number, routes: Route[]): Shot {
   let mayReset = false;
 
   const route = pick(routes);
-  const fill = (segment: string) =>
+  const fill = () =>
     pick(['office-bell', 'nope', junk(8), 'a'.repeat(300), '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '..%2f..%2fpackage.json', '%00', '%F0%9F%94%94', '12345'].map((v) => v.replace(/[ #?/]/g, '_')));
-  let path = route.path.replace(/:[A-Za-z_]+/g, (s) => fill(s));
+  let path = route.path.replace(/:[A-Za-z_]+/g, () => fill());
   if (chance(0.08)) path = pick(['/', '/v1', '/v2/events', '/v1/events/', '/status/../package.json', '/%2e%2e/%2e%2e/etc/passwd', `/${encodeURIComponent(junk(40))}`]);
   if (chance(0.2)) {
     const q = pick([

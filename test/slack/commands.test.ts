@@ -59,7 +59,7 @@ describe('the /ding slash command', () => {
   });
 
   it('explains when a bell answers but does not ring, and when one does not answer', async () => {
-    const { fake, config, broker } = await world();
+    const { fake, broker } = await world();
     // A bell that reports online but never answers (an agent that hangs).
     const silent = await connectClient(broker.url);
     cleanups.push(() => silent.endAsync());

@@ -1,7 +1,7 @@
 // The no-loss and no-duplicate guarantees lean on the broker's persistent session, so
 // this file also runs against a real Mosquitto (BELLHOP_TEST_BROKER=mosquitto).
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogger, waitFor } from '../helpers/world.js';
+import { captureLogger } from '../helpers/world.js';
 import { Outbox } from '../../slack/outbox.js';
 import { SwallowingProxy } from './proxy.js';
 import { slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';

@@ -98,7 +98,7 @@ export async function waitForSlack<T>(w: SlackWorld, check: () => T | Promise<T>
   } catch (err) {
     const calls = w.fake.calls.map((c) => `${c.method} ${String(c.args.channel ?? '')} ${c.outcome}`).join('; ');
     const reports = w.reports.map((r) => `${r.eventId}:${r.status}${r.error ? `(${r.error})` : ''}`).join(', ');
-    throw new Error(`${(err as Error).message}\n  Slack calls: ${calls}\n  reports: ${reports}`);
+    throw new Error(`${(err as Error).message}\n  Slack calls: ${calls}\n  reports: ${reports}`, { cause: err });
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Topics } from '../../shared/topics.js';
 import type { RangReport } from '../../shared/messages.js';
-import { captureLogger, startAgent, waitFor } from '../helpers/world.js';
+import { captureLogger, startAgent } from '../helpers/world.js';
 import { blockText, slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
 
 let world: SlackWorld | undefined;
@@ -113,14 +113,14 @@ describe('the Slack sink', () => {
 
   it('posts a redelivered event once, also after a restart', async () => {
     world = await slackWorld();
-    let sink = await world.startSink();
+    const sink = await world.startSink();
     const duplicates: string[] = [];
     sink.on('duplicate', (id) => duplicates.push(id));
     await world.publish({ id: 'same', type: 'user.signup', subject: 'same-event' });
     await world.publish({ id: 'same', type: 'user.signup', subject: 'same-event' });
     await waitForSlack(world!, () => duplicates.length === 1, 'the duplicate');
     await sink.stop();
-    sink = await world.startSink({ beforeStart: (again) => again.on('duplicate', (id) => duplicates.push(id)) });
+    await world.startSink({ beforeStart: (again) => again.on('duplicate', (id) => duplicates.push(id)) });
     await world.publish({ id: 'same', type: 'user.signup', subject: 'same-event' });
     await waitForSlack(world!, () => duplicates.length === 2, 'the duplicate after the restart');
     expect(timesPosted(world.fake, 'same-event')).toBe(1);

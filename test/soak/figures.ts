@@ -26,7 +26,7 @@ export function clearFigures(): void {
 
 export function readFigures(): Record<string, Figures> {
   const all: Record<string, Figures> = {};
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(FIGURES_DIR).filter((f) => f.endsWith('.json') && f !== 'all.json');
   } catch {
