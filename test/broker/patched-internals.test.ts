@@ -53,7 +53,7 @@ describe('the library internals bellhop patches', () => {
     const client = mqtt.connect(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, { reconnectPeriod: 0 });
     cleanups.push(() => new Promise<void>((resolve) => client.end(true, {}, () => resolve())));
     const [brokerClient] = await seen;
-    await once(client, 'connect');
+    await new Promise((resolve) => client.once('connect', resolve));
     await client.subscribeAsync('bellhop/#', { qos: 1 });
 
     // authorizeForward reads a client's subscriptions; the retained-drop fix replaces `duplicates`.
