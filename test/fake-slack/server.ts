@@ -11,96 +11,35 @@
 // the sink).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
-import { WebSocketServer, type WebSocket } from 'ws';
 
-export const BOT_TOKEN = 'xoxb-fake-bot-token';
-export const APP_TOKEN = 'xapp-fake-app-token';
-export const ALL_SCOPES = ['chat:write', 'users:read', 'users:read.email', 'commands', 'channels:history', 'groups:history', 'im:history', 'channels:read', 'groups:read', 'im:write'];
+import { FakeSocketMode } from './socket-mode.js';
+import { describeFault, isObject, page, parseArgs, readBody, tsCompare } from './wire.js';
+import { ALL_SCOPES, APP_TOKEN, BOT_TOKEN, type AfterPost, type ApiCall, type BeforePost, type FakeMessage, type FakeSlackOptions, type Fault } from './types.js';
 
-export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { drop: true } | { error: string };
+export { ALL_SCOPES, APP_TOKEN, BOT_TOKEN } from './types.js';
+export type { AfterPost, ApiCall, BeforePost, FakeMessage, FakeSlackOptions, Fault, SlashCommand } from './types.js';
 
-export interface FakeMessage {
-  channel: string;
-  /** The name it was posted to (#name), or the id. */
-  postedTo: string;
-  ts: string;
-  text: string;
-  blocks: unknown[];
-  threadTs?: string;
-  /** Who wrote it, when not the bot (messages added by fill()). */
-  user?: string;
-  /** Message metadata as posted ({event_type, event_payload}). */
-  metadata?: Record<string, unknown>;
-  updates: Array<{ text: string; blocks: unknown[] }>;
-}
-
-/** Runs when a chat.postMessage arrives, before it is stored; a Fault returned fails it and nothing is stored. */
-export type BeforePost = (args: Record<string, unknown>) => Fault | void | Promise<Fault | void>;
-/** Runs once a chat.postMessage is stored, before the answer is sent; a Fault returned replaces the answer (the message stays). */
-export type AfterPost = (message: FakeMessage) => Fault | void | Promise<Fault | void>;
-
-export interface ApiCall {
-  method: string;
-  args: Record<string, unknown>;
-  /** What the fake did: ok, an error code, or the fault it injected. */
-  outcome: string;
-}
-
-export interface FakeSlackOptions {
-  scopes?: string[];
-  /** email -> user id, for users.lookupByEmail. */
-  users?: Record<string, string>;
-  /** Channel names (with #) that do not exist: channel_not_found. */
-  missingChannels?: string[];
-  /** Slack-like per-channel limit on chat.postMessage: at most `max` per `windowMs`, else 429. */
-  rateLimit?: { max: number; windowMs: number; retryAfter: number };
-}
-
-interface Pending {
-  resolve: (payload: Record<string, unknown>) => void;
-}
-
-export interface SlashCommand {
-  envelopeId: string;
-  /** The payload of the ack (what Slack shows at once), {} for a bare ack. */
-  ack: Record<string, unknown>;
-}
-
-export class FakeSlack {
+export class FakeSlack extends FakeSocketMode {
   readonly calls: ApiCall[] = [];
   readonly messages: FakeMessage[] = [];
-  /** Ack and answer order of slash commands: 'ack:<id>', 'answer:<id>'. */
-  readonly timeline: string[] = [];
-  readonly answers = new Map<string, Array<Record<string, unknown>>>();
-  /** Socket Mode connections that got a hello, ever. */
-  helloCount = 0;
-  disconnectsSent = 0;
-  /** False: new Socket Mode connections get no hello (a stuck Slack edge). */
-  sendHello = true;
-  /** Socket Mode connections opened, with or without a hello. */
-  socketsOpened = 0;
   beforePost: BeforePost | undefined;
   afterPost: AfterPost | undefined;
   #opts: FakeSlackOptions;
   #server: Server | undefined;
-  #wss: WebSocketServer | undefined;
-  #sockets = new Set<WebSocket>();
   #faults: Array<{ method: string; fault: Fault; left: number; channel?: string | undefined }> = [];
   #outage: Fault | undefined;
   #channels = new Map<string, string>();
   /** Ids of the channels the bot is not a member of (it is in every other one). */
   #left = new Set<string>();
   #recent = new Map<string, number[]>();
-  #pending = new Map<string, Pending>();
   #lastTs = 0n;
-  #envelopes = 0;
-  #socketWaiters = new Set<() => void>();
 
   constructor(opts: FakeSlackOptions = {}) {
+    super();
     this.#opts = opts;
   }
 
-  get url(): string {
+  override get url(): string {
     const addr = this.#server?.address();
     if (!addr || typeof addr !== 'object') throw new Error('fake Slack is not running');
     return `http://127.0.0.1:${addr.port}/`;
@@ -111,25 +50,15 @@ export class FakeSlack {
     return `${this.url}api/`;
   }
 
-  /** Open Socket Mode connections that got their hello. */
-  get openSockets(): number {
-    return [...this.#sockets].filter((s) => s.readyState === s.OPEN).length;
-  }
-
   async start(): Promise<void> {
     this.#server = createServer((req, res) => void this.#onRequest(req, res));
-    this.#wss = new WebSocketServer({ noServer: true });
-    this.#server.on('upgrade', (req, socket, head) => {
-      if (!req.url?.startsWith('/link')) return void socket.destroy();
-      this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#onSocket(ws));
-    });
+    this.acceptSockets(this.#server);
     this.#server.listen(0, '127.0.0.1');
     await once(this.#server, 'listening');
   }
 
   async stop(): Promise<void> {
-    for (const ws of this.#sockets) ws.terminate();
-    this.#wss?.close();
+    this.closeSockets();
     if (this.#server) {
       const closed = new Promise<void>((resolve) => this.#server!.close(() => resolve()));
       this.#server.closeAllConnections();
@@ -186,137 +115,6 @@ export class FakeSlack {
     return this.calls.filter((c) => c.method === method);
   }
 
-  // ---- Socket Mode ----
-
-  /** Sends a slash command over Socket Mode (waiting for a connection, as Slack queues it) and resolves on the ack. */
-  async slashCommand(
-    fields: { text?: string; command?: string; user_id?: string; user_name?: string; channel_id?: string; response_url?: string },
-    { timeoutMs = 5000 } = {},
-  ): Promise<SlashCommand> {
-    const envelopeId = `env-${++this.#envelopes}`;
-    const payload = {
-      token: 'verification-token-unused',
-      team_id: 'T0FAKE',
-      team_domain: 'fake',
-      channel_id: fields.channel_id ?? 'C0GENERAL',
-      channel_name: 'general',
-      user_id: fields.user_id ?? 'U0ALICE',
-      user_name: fields.user_name ?? 'alice',
-      command: fields.command ?? '/ding',
-      text: fields.text ?? '',
-      api_app_id: 'A0FAKE',
-      is_enterprise_install: 'false',
-      response_url: fields.response_url ?? `${this.url}commands/respond/${envelopeId}`,
-      trigger_id: `trigger-${envelopeId}`,
-    };
-    const ack = await this.#deliver({ envelope_id: envelopeId, type: 'slash_commands', payload, accepts_response_payload: true }, timeoutMs);
-    return { envelopeId, ack };
-  }
-
-  /** A button click (block_actions) over Socket Mode; resolves on the ack. */
-  async blockAction(actionId: string, { timeoutMs = 5000 } = {}): Promise<Record<string, unknown>> {
-    const envelopeId = `env-${++this.#envelopes}`;
-    const payload = { type: 'block_actions', user: { id: 'U0ALICE' }, actions: [{ action_id: actionId, type: 'button' }] };
-    return this.#deliver({ envelope_id: envelopeId, type: 'interactive', payload, accepts_response_payload: false }, timeoutMs);
-  }
-
-  /** The answers posted to a command's response_url (or by chat.postEphemeral for its user). */
-  async waitForAnswer(envelopeId: string, { timeoutMs = 5000 } = {}): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const got = this.answers.get(envelopeId)?.[0];
-      if (got) return got;
-      if (Date.now() > deadline) throw new Error(`no answer to ${envelopeId} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  /** Asks every connection to reconnect, as Slack does a few times a day. */
-  refresh(): void {
-    for (const ws of this.#sockets) {
-      this.disconnectsSent += 1;
-      ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'fake-applink' } }));
-      // Slack closes the old connection itself soon after.
-      setTimeout(() => ws.close(1000), 200).unref();
-    }
-  }
-
-  /** Kills every Socket Mode connection without a close frame (a network fault). */
-  dropSockets(): void {
-    for (const ws of this.#sockets) ws.terminate();
-  }
-
-  /** Resolves once at least `n` hellos have been sent in total. */
-  async waitForHellos(n: number, { timeoutMs = 10_000 } = {}): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.helloCount < n || this.openSockets === 0) {
-      if (Date.now() > deadline) throw new Error(`expected ${n} Socket Mode connections, saw ${this.helloCount}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  async #deliver(envelope: { envelope_id: string } & Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    const ws = await this.#openSocket(timeoutMs);
-    const acked = new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(envelope.envelope_id);
-        reject(new Error(`envelope ${envelope.envelope_id} was not acknowledged within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(envelope.envelope_id, {
-        resolve: (payload) => {
-          clearTimeout(timer);
-          resolve(payload);
-        },
-      });
-    });
-    ws.send(JSON.stringify(envelope));
-    return acked;
-  }
-
-  async #openSocket(timeoutMs: number): Promise<WebSocket> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const open = [...this.#sockets].filter((s) => s.readyState === s.OPEN && (s as WebSocket & { hello?: boolean }).hello);
-      const ws = open[open.length - 1];
-      if (ws) return ws;
-      if (Date.now() > deadline) throw new Error(`no Socket Mode connection within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 20);
-        this.#socketWaiters.add(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  #onSocket(ws: WebSocket): void {
-    this.socketsOpened += 1;
-    this.#sockets.add(ws);
-    ws.on('close', () => this.#sockets.delete(ws));
-    ws.on('error', () => undefined);
-    ws.on('message', (data) => {
-      let msg: { envelope_id?: string; payload?: Record<string, unknown> };
-      try {
-        msg = JSON.parse(String(data)) as typeof msg;
-      } catch {
-        return;
-      }
-      if (!msg.envelope_id) return;
-      this.timeline.push(`ack:${msg.envelope_id}`);
-      this.#pending.get(msg.envelope_id)?.resolve(msg.payload ?? {});
-      this.#pending.delete(msg.envelope_id);
-    });
-    if (!this.sendHello) return;
-    ws.send(
-      JSON.stringify({ type: 'hello', num_connections: this.#sockets.size, debug_info: { host: 'fake-applink', approximate_connection_time: 18060 }, connection_info: { app_id: 'A0FAKE' } }),
-    );
-    (ws as WebSocket & { hello?: boolean }).hello = true;
-    this.helloCount += 1;
-    for (const wake of this.#socketWaiters) wake();
-    this.#socketWaiters.clear();
-  }
-
   // ---- the Web API ----
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -325,7 +123,7 @@ export class FakeSlack {
     if (path.startsWith('/commands/respond/')) {
       const id = path.slice('/commands/respond/'.length);
       const parsed = JSON.parse(body || '{}') as Record<string, unknown>;
-      this.#answer(id, parsed);
+      this.answer(id, parsed);
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
@@ -392,7 +190,7 @@ export class FakeSlack {
       case 'chat.update':
         return this.#update(args);
       case 'chat.postEphemeral': {
-        this.#answer(`ephemeral:${String(args.channel)}:${String(args.user)}`, args);
+        this.answer(`ephemeral:${String(args.channel)}:${String(args.user)}`, args);
         return { ok: true, message_ts: this.#nextTs() };
       }
       case 'conversations.history':
@@ -461,7 +259,7 @@ export class FakeSlack {
     const refused = this.#readable(channel);
     if (refused) return refused;
     const top = this.messages.filter((m) => m.channel === channel && !m.threadTs).sort((a, b) => tsCompare(b.ts, a.ts));
-    return this.#page(top, args, 'newest-first', { byDefault: 100, max: 999 });
+    return page(this.messages, top, args, 'newest-first', { byDefault: 100, max: 999 });
   }
 
   /** A thread: its first message, then the replies, oldest first. */
@@ -473,7 +271,7 @@ export class FakeSlack {
     if (!named) return { ok: false, error: 'thread_not_found' };
     const rootTs = named.threadTs ?? named.ts;
     const thread = this.messages.filter((m) => m.channel === channel && (m.ts === rootTs || m.threadTs === rootTs)).sort((a, b) => tsCompare(a.ts, b.ts));
-    return this.#page(thread, args, 'oldest-first', { byDefault: 1000, max: 1000 });
+    return page(this.messages, thread, args, 'oldest-first', { byDefault: 1000, max: 1000 });
   }
 
   /** channel_not_found, missing_scope or not_in_channel for a channel the bot may not read; undefined when it may. */
@@ -492,45 +290,6 @@ export class FakeSlack {
   }
 
   /** One page of `list` (already in reading order) within oldest/latest, from the cursor on. */
-  #page(list: FakeMessage[], args: Record<string, unknown>, order: 'newest-first' | 'oldest-first', limits: { byDefault: number; max: number }): Record<string, unknown> & { ok: boolean } {
-    const inclusive = truthy(args.inclusive);
-    const oldest = args.oldest === undefined ? undefined : String(args.oldest);
-    const latest = args.latest === undefined ? undefined : String(args.latest);
-    const inRange = (ts: string) =>
-      (oldest === undefined || (inclusive ? tsCompare(ts, oldest) >= 0 : tsCompare(ts, oldest) > 0)) &&
-      (latest === undefined || (inclusive ? tsCompare(ts, latest) <= 0 : tsCompare(ts, latest) < 0));
-    let items = list.filter((m) => inRange(m.ts));
-    if (args.cursor) {
-      const from = /^next_ts:(\d+\.\d+)$/.exec(Buffer.from(String(args.cursor), 'base64').toString('utf8'))?.[1];
-      if (!from) return { ok: false, error: 'invalid_cursor' };
-      items = items.filter((m) => (order === 'newest-first' ? tsCompare(m.ts, from) <= 0 : tsCompare(m.ts, from) >= 0));
-    }
-    const asked = Number(args.limit ?? limits.byDefault);
-    const limit = Math.min(limits.max, Math.max(1, Number.isFinite(asked) && asked > 0 ? asked : limits.byDefault));
-    const page = items.slice(0, limit);
-    const next = items[limit];
-    const withMetadata = truthy(args.include_all_metadata);
-    return {
-      ok: true,
-      messages: page.map((m) => this.#served(m, withMetadata)),
-      has_more: next !== undefined,
-      ...(next ? { response_metadata: { next_cursor: Buffer.from(`next_ts:${next.ts}`).toString('base64') } } : {}),
-    };
-  }
-
-  #served(m: FakeMessage, withMetadata: boolean): Record<string, unknown> {
-    const replies = m.threadTs ? 0 : this.messages.filter((r) => r.threadTs === m.ts && r.channel === m.channel).length;
-    return {
-      type: 'message',
-      ...(m.user ? { user: m.user } : { user: 'U0BOT', bot_id: 'B0BOT', app_id: 'A0FAKE' }),
-      ts: m.ts,
-      text: m.text,
-      ...(m.blocks.length > 0 ? { blocks: m.blocks } : {}),
-      ...(m.threadTs ? { thread_ts: m.threadTs } : replies > 0 ? { thread_ts: m.ts, reply_count: replies } : {}),
-      ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
-    };
-  }
-
   /** The DM with one person (conversations.open with users=...). */
   #open(args: Record<string, unknown>): Record<string, unknown> & { ok: boolean } {
     const refused = this.#needs('im:write');
@@ -557,12 +316,6 @@ export class FakeSlack {
     return { ok: true, channels: page, response_metadata: { next_cursor: more ? Buffer.from(`offset:${offset + limit}`).toString('base64') : '' } };
   }
 
-  #answer(id: string, body: Record<string, unknown>): void {
-    this.timeline.push(`answer:${id}`);
-    const list = this.answers.get(id) ?? [];
-    list.push(body);
-    this.answers.set(id, list);
-  }
 
   /** #name -> a stable C... id; ids and user ids (a DM) map to themselves / a D... id. */
   #channelId(postedTo: string): string {
@@ -584,50 +337,4 @@ export class FakeSlack {
     const micros = String(this.#lastTs).padStart(7, '0');
     return `${micros.slice(0, -6)}.${micros.slice(-6)}`;
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
-
-/** The Web API client sends forms whose nested values (blocks, metadata) are JSON strings. */
-function parseArgs(contentType: string, body: string): Record<string, unknown> {
-  if (contentType.includes('application/json')) return JSON.parse(body || '{}') as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of new URLSearchParams(body)) {
-    out[key] = (key === 'blocks' || key === 'attachments' || key === 'metadata') && /^[[{]/.test(value) ? JSON.parse(value) : value;
-  }
-  return out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Form values arrive as strings: "true" and "1" are true. */
-function truthy(v: unknown): boolean {
-  return v === true || v === 'true' || v === '1' || v === 1;
-}
-
-/** Orders two Slack ts ("seconds.micros", or whole seconds) by time, without float rounding. */
-function tsCompare(a: string, b: string): number {
-  const key = (ts: string) => {
-    const [s = '0', f = ''] = ts.split('.');
-    return s.padStart(12, '0') + f.padEnd(6, '0').slice(0, 6);
-  };
-  const ka = key(a);
-  const kb = key(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-function describeFault(fault: Fault): string {
-  if ('drop' in fault) return 'dropped';
-  if ('error' in fault) return fault.error;
-  return `HTTP ${fault.status}`;
 }
