@@ -18,7 +18,7 @@ import {
   type RangReport,
   type SuppressReason,
 } from '../shared/messages.js';
-import { connectMqtt, mqttSettings, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, subscribeChecked, type MqttClient } from '../shared/mqtt.js';
 import { BellController, type RingOutcome, type RingRequest } from './bell.js';
 import { RecentIds } from './dedup.js';
 import { QuietHours } from './quiet-hours.js';
@@ -156,12 +156,11 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       if (device.homeAssistant.enabled) {
         for (const m of discoveryMessages(config, this.#version)) client.publish(m.topic, m.payload, { qos: 1, retain: true });
       }
-      client.subscribe(
+      subscribeChecked(
+        client,
         Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])),
-        (err, granted) => {
-          if (err) return this.#log.error({ err: err.message }, 'subscribe failed');
-          const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-          if (refused.length > 0) this.#log.error({ refused }, 'broker refused subscriptions (ACL?)');
+        { log: this.#log, refusedMessage: 'broker refused subscriptions (ACL?)' },
+        () => {
           this.#publishState();
           this.emit('subscribed');
         },
@@ -195,22 +194,8 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   #scheduleHeartbeat(): void {
     this.#heartbeat = this.#clock.setTimeout(() => {
       this.#publishState();
-      this.#refreshMute();
       this.#scheduleHeartbeat();
     }, this.#opts.config.device.heartbeatSeconds * 1000);
-  }
-
-  /**
-   * Subscribing again brings the retained mute state again. aedes acknowledges a
-   * QoS 1 publish before routing it, so a retained mute can be overtaken by a
-   * plain event published right after it, and is then dropped as a duplicate for
-   * this subscriber; this heals it within a heartbeat.
-   */
-  #refreshMute(): void {
-    const client = this.#mqtt;
-    if (!client?.connected) return;
-    const id = this.deviceId;
-    client.subscribe([this.#topics.device(id, 'mute'), this.#topics.device(BROADCAST_DEVICE, 'mute')], { qos: 1 });
   }
 
   #publishState(): void {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config, MqttCredentialsConfig } from './config/schema.js';
+import type { Logger } from './logger.js';
 
 export type { MqttClient };
 
@@ -73,5 +74,37 @@ export function waitForConnect(client: MqttClient, timeoutMs: number): Promise<v
     }
     client.on('connect', onConnect);
     client.on('error', onError);
+  });
+}
+
+
+export interface SubscribeChecks {
+  log: Logger;
+  /** Logged at error with the refused filters; says which role the part needs. */
+  refusedMessage: string;
+  /** Logged with the error when the subscribe itself fails (default 'subscribe failed' at error). */
+  failedMessage?: string;
+  failedLevel?: 'error' | 'warn';
+  /** Called after a failed subscribe is logged. */
+  onFailure?: () => void;
+}
+
+/** Subscribes, logs a failure or any filter the broker refused (SUBACK code 128, an ACL
+ *  denial), and calls `subscribed` once the SUBACK came back (refused filters included: the
+ *  rest still work). Every part subscribes through here. */
+export function subscribeChecked(
+  client: MqttClient,
+  filters: Record<string, { qos: 0 | 1 | 2 }>,
+  checks: SubscribeChecks,
+  subscribed: (refused: string[]) => void = () => undefined,
+): void {
+  client.subscribe(filters, (err, granted) => {
+    if (err) {
+      checks.log[checks.failedLevel ?? 'error']({ err: err.message }, checks.failedMessage ?? 'subscribe failed');
+      return void checks.onFailure?.();
+    }
+    const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+    if (refused.length > 0) checks.log.error({ refused }, checks.refusedMessage);
+    subscribed(refused);
   });
 }

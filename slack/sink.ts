@@ -15,7 +15,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics } from '../shared/topics.js';
 import { EnvelopeError, parseEnvelope, type Envelope } from '../shared/envelope.js';
 import { parseRang, type DeliveryReport, type RangReport } from '../shared/messages.js';
-import { connectMqtt, mqttSettings, waitForConnect, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, subscribeChecked, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
@@ -117,12 +117,9 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const filters = { [events]: { qos: 1 as const }, [this.#topics.anyDevice('rang')]: { qos: 1 as const } };
     client.on('connect', (connack) => {
       this.#log.info({ sessionPresent: connack.sessionPresent, clientId: slack.mqttClientId }, 'connected to MQTT broker');
-      client.subscribe(filters, (err, granted) => {
-        if (err) return void this.#log.error({ err: err.message }, 'subscribe failed');
-        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-        if (refused.length > 0) this.#log.error({ refused }, 'broker refused subscriptions (ACL? the sink needs the slack role)');
-        this.emit('subscribed');
-      });
+      subscribeChecked(client, filters, { log: this.#log, refusedMessage: 'broker refused subscriptions (ACL? the sink needs the slack role)' }, () =>
+        this.emit('subscribed'),
+      );
     });
     client.on('offline', () => this.#log.warn('MQTT broker unreachable; retrying'));
     client.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));

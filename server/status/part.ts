@@ -3,7 +3,7 @@
 // the picture the status page shows. It never asks anyone; it only listens.
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket } from 'mqtt';
-import type { MqttClient } from '../../shared/mqtt.js';
+import { subscribeChecked, type MqttClient } from '../../shared/mqtt.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Part } from '../../shared/part.js';
 import type { StatusConfig } from '../../shared/config/schema.js';
@@ -89,10 +89,11 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     // The feed of every event is QoS 0: the page is a best-effort view kept in memory, and a
     // PUBACK per event would double the server's MQTT writes on the ingest hot path.
     const qosOf = (f: string): 0 | 1 => (f === this.#topics.events() ? 0 : 1);
-    client.subscribe(Object.fromEntries(this.#filters.map((f) => [f, { qos: qosOf(f) }])), (err, granted) => {
-      if (err) return void this.#log.warn({ err: err.message }, 'status subscriptions failed');
-      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-      if (refused.length > 0) this.#log.error({ refused }, 'broker refused status subscriptions (ACL?); the page will miss them');
+    subscribeChecked(client, Object.fromEntries(this.#filters.map((f) => [f, { qos: qosOf(f) }])), {
+      log: this.#log,
+      refusedMessage: 'broker refused status subscriptions (ACL?); the page will miss them',
+      failedMessage: 'status subscriptions failed',
+      failedLevel: 'warn',
     });
   }
 

@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Part } from '../../shared/part.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
-import { connectMqtt, mqttSettings, type MqttClient } from '../../shared/mqtt.js';
+import { connectMqtt, mqttSettings, subscribeChecked, type MqttClient } from '../../shared/mqtt.js';
 import { describeError } from '../api.js';
 import { slackLogger } from '../slack-logger.js';
 import { DeviceDirectory } from './devices.js';
@@ -102,12 +102,14 @@ export class SocketApp implements Part {
       };
     });
     mqtt.on('connect', () => {
-      mqtt.subscribe(Object.fromEntries(this.#devices.filters().map((f) => [f, { qos: 1 as const }])), (err, granted) => {
-        subscribed();
-        if (err) return void this.#log.error({ err: err.message }, 'subscribe failed');
-        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-        if (refused.length > 0) this.#log.error({ refused }, 'broker refused subscriptions (ACL? the app needs the slack role)');
-      });
+      // start() waits for the SUBACK, or for a failed subscribe, never longer than the timer.
+      const done = () => subscribed();
+      subscribeChecked(
+        mqtt,
+        Object.fromEntries(this.#devices.filters().map((f) => [f, { qos: 1 as const }])),
+        { log: this.#log, refusedMessage: 'broker refused subscriptions (ACL? the app needs the slack role)', onFailure: done },
+        done,
+      );
     });
     mqtt.on('error', (err) => this.#log.warn({ err: err.message }, 'MQTT error'));
     await ready;
