@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Config } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
+import type { Metrics } from '../shared/metrics.js';
 import type { BrokerPart } from '../broker/broker.js';
 import type { ServerPart } from '../server/server.js';
 import type { AgentPart } from '../device/agent.js';
@@ -17,10 +18,11 @@ export async function buildBroker(config: Config, logger: Logger): Promise<Broke
   return new BrokerPart({ config: config.broker, topicPrefix: config.mqtt.topicPrefix, dataDir: config.dataDir, logger });
 }
 
-export async function buildServer(config: Config, logger: Logger): Promise<{ server: ServerPart; token: string; generated: boolean }> {
+/** `metrics`: a registry shared with the Slack part of the same process (`bellhop start`), so /metrics shows its counters too. */
+export async function buildServer(config: Config, logger: Logger, metrics?: Metrics): Promise<{ server: ServerPart; token: string; generated: boolean }> {
   const [{ ServerPart }, { resolveApiTokens }] = await Promise.all([import('../server/server.js'), import('../server/api-token.js')]);
   const { tokens, generated } = resolveApiTokens(config.server.tokens, config.dataDir);
-  const server = new ServerPart({ config, tokens, logger });
+  const server = new ServerPart({ config, tokens, logger, ...(metrics ? { metrics } : {}) });
   return { server, token: tokens[0]!.token, generated };
 }
 
@@ -38,6 +40,13 @@ export async function buildAgent(
   return { agent: new AgentPart({ config, driver, logger }), driver };
 }
 
+/** One registry for the server and the Slack sink of one process, when /metrics is on. */
+export async function sharedMetrics(config: Config): Promise<Metrics | undefined> {
+  if (!config.server.metrics) return undefined;
+  const { Metrics } = await import('../shared/metrics.js');
+  return new Metrics();
+}
+
 /** Where a dry run posts when the config names no channel, so a new user sees something. */
 export const DRY_RUN_CHANNEL = '#bellhop';
 
@@ -49,7 +58,7 @@ export interface SlackParts {
 
 /** The Slack part: the sink (real with a bot token, a dry run that prints without one) and,
  *  with an app token, the Socket Mode /ding app. */
-export async function buildSlack(config: Config, logger: Logger, print: (line: string) => void): Promise<SlackParts> {
+export async function buildSlack(config: Config, logger: Logger, print: (line: string) => void, metrics?: Metrics): Promise<SlackParts> {
   const [{ createWebClient, WebSlackApi }, { DryRunSlackApi }, { SlackSink }, { SocketApp }] = await Promise.all([
     import('../slack/api.js'),
     import('../slack/dry-run.js'),
@@ -71,7 +80,7 @@ export async function buildSlack(config: Config, logger: Logger, print: (line: s
       slack: { ...slack, defaultChannel: slack.defaultChannel ?? DRY_RUN_CHANNEL, mqttClientId: `${slack.mqttClientId}-dry-run` },
     };
   }
-  const sink = new SlackSink({ config: sinkConfig, api, logger });
+  const sink = new SlackSink({ config: sinkConfig, api, logger, ...(metrics ? { metrics } : {}) });
   if (!slack.botToken) {
     sink.on('report', (r) => {
       if (r.status === 'dropped') print(`slack (dry run) would not post event ${r.eventId}: ${r.error ?? 'dropped'}`);

@@ -14,72 +14,9 @@ import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { Envelope } from '../shared/envelope.js';
 import { CHANNEL_ID } from './ids.js';
-import type { RangNote } from './render.js';
-import type { Target } from './router.js';
+import type { BatchOp, EventRecord, Job, Section, Sections, ThreadRoot } from './outbox-records.js';
 
-export interface MessageRef {
-  kind: 'message' | 'reply' | 'digest';
-  lane: string;
-  target: Target;
-  channel: string;
-  ts: string;
-  /** How many rings the posted version shows; fewer than the record has = needs an update. */
-  rangsShown: number;
-  /** For replies: which repeat this was. */
-  nth?: number;
-}
-
-export interface EventRecord {
-  seq: number;
-  event: Envelope;
-  rangs: RangNote[];
-  refs: MessageRef[];
-  /** On the first message of a thread: how often the error was seen. */
-  repeats?: { count: number; lastAt: string };
-}
-
-interface JobBase {
-  seq: number;
-  lane: string;
-  target: Target;
-}
-
-/** Where a post or digest was sent: kept from its first attempt on, so a retry goes (and a lookup looks) there. */
-export interface Destination {
-  /** What chat.postMessage was given: #name, a channel id, or a user id (a DM). */
-  postedTo: string;
-  /** The channel id, when known. */
-  channel?: string;
-  /** A reply: the thread and its first message's event, and which repeat this is. */
-  threadTs?: string;
-  rootEventId?: string;
-  nth?: number;
-}
-
-/** Saved on a job before each chat.postMessage: Slack may have it even if we never heard back. */
-export interface Attempt {
-  /** When the first attempt was made (epoch ms). */
-  at: number;
-  /** When the last one was. */
-  lastAt: number;
-  n: number;
-  to: Destination;
-}
-
-export type PostJob = JobBase & { kind: 'post'; eventId: string; type: string; digest: boolean; fingerprint?: string; attempt?: Attempt };
-export type DigestJob = JobBase & { kind: 'digest'; type: string; eventIds: string[]; total: number; attempt?: Attempt };
-export type UpdateJob = JobBase & { kind: 'update'; eventId: string; channel: string; ts: string };
-export type Job = PostJob | DigestJob | UpdateJob;
-
-/** Where repeats of one error (per channel) are threaded. */
-export interface ThreadRoot {
-  rootEventId: string;
-  channel: string;
-  ts: string;
-  lastAt: number;
-}
-
-type Json = Record<string, unknown>;
+export type * from './outbox-records.js';
 
 const pad = (seq: number) => String(seq).padStart(16, '0');
 
@@ -88,7 +25,7 @@ export class Tx {
   #outbox: Outbox;
   #records = new Map<string, EventRecord | undefined>();
   readonly ops: Array<() => void> = [];
-  #batch: Parameters<Outbox['writeBatch']>[0] = [];
+  #batch: BatchOp[] = [];
 
   constructor(outbox: Outbox) {
     this.#outbox = outbox;
@@ -101,11 +38,11 @@ export class Tx {
 
   putRecord(eventId: string, record: EventRecord): void {
     this.#records.set(eventId, record);
-    this.#batch.push({ type: 'put', where: 'events', key: eventId, value: record as unknown as Json });
+    this.#batch.push({ type: 'put', where: 'events', key: eventId, value: record });
   }
 
   putJob(job: Job): void {
-    this.#batch.push({ type: 'put', where: 'jobs', key: pad(job.seq), value: job as unknown as Json });
+    this.#batch.push({ type: 'put', where: 'jobs', key: pad(job.seq), value: job });
     this.ops.push(() => this.#outbox.trackJob(job, +1));
   }
 
@@ -115,7 +52,7 @@ export class Tx {
   }
 
   putThread(key: string, root: ThreadRoot): void {
-    this.#batch.push({ type: 'put', where: 'threads', key, value: root as unknown as Json });
+    this.#batch.push({ type: 'put', where: 'threads', key, value: root });
   }
 
   deleteThread(key: string): void {
@@ -129,14 +66,14 @@ export class Tx {
     this.ops.push(() => this.#outbox.rememberChannel(postedTo, id));
   }
 
-  get batch(): Parameters<Outbox['writeBatch']>[0] {
+  get batch(): BatchOp[] {
     return this.#batch;
   }
 }
 
 export class Outbox {
   #dir: string;
-  #db: Level<string, Json> | undefined;
+  #db: Level<string, unknown> | undefined;
   #seq = 0;
   #records = 0;
   #limit: number;
@@ -159,7 +96,7 @@ export class Outbox {
 
   async open(): Promise<{ jobs: Job[]; threads: Map<string, ThreadRoot> }> {
     mkdirSync(this.#dir, { recursive: true });
-    const db = new Level<string, Json>(this.#dir, { valueEncoding: 'json' });
+    const db = new Level<string, unknown>(this.#dir, { valueEncoding: 'json' });
     try {
       await db.open();
     } catch (err) {
@@ -168,8 +105,7 @@ export class Outbox {
     }
     this.#db = db;
     const jobs: Job[] = [];
-    for await (const value of this.#sub('jobs').values()) {
-      const job = value as unknown as Job;
+    for await (const job of this.#sub('jobs').values()) {
       jobs.push(job);
       this.trackJob(job, +1);
       this.#seq = Math.max(this.#seq, job.seq);
@@ -179,10 +115,10 @@ export class Outbox {
       this.#seq = Math.max(this.#seq, Number(key));
     }
     const threads = new Map<string, ThreadRoot>();
-    for await (const [key, value] of this.#sub('threads').iterator()) threads.set(key, value as unknown as ThreadRoot);
-    for await (const [key, value] of this.#sub('channels').iterator()) this.#channels.set(key, String(value.id));
+    for await (const [key, root] of this.#sub('threads').iterator()) threads.set(key, root);
+    for await (const [key, value] of this.#sub('channels').iterator()) this.#channels.set(key, value.id);
     const meta = this.#sub('meta');
-    const id = (await meta.get('id')) as { id?: unknown } | undefined;
+    const id = await meta.get('id');
     if (typeof id?.id === 'string') {
       this.#id = id.id;
     } else {
@@ -218,7 +154,7 @@ export class Outbox {
    */
   async markAttempted(job: Job): Promise<void> {
     const db = this.#open();
-    const write = db.batch([{ type: 'put', sublevel: this.#sub('jobs'), key: pad(job.seq), value: job as unknown as Json }]);
+    const write = db.batch([{ type: 'put', sublevel: this.#sub('jobs'), key: pad(job.seq), value: job }]);
     this.#marks.add(write);
     try {
       await write;
@@ -242,7 +178,7 @@ export class Outbox {
   }
 
   async getRecord(eventId: string): Promise<EventRecord | undefined> {
-    return (await this.#sub('events').get(eventId)) as unknown as EventRecord | undefined;
+    return this.#sub('events').get(eventId);
   }
 
   /** Stores a new event and its jobs in one batch (then forgets the oldest events beyond the limit). */
@@ -311,14 +247,16 @@ export class Outbox {
     }
   }
 
-  async writeBatch(ops: Array<{ type: 'put'; where: string; key: string; value: Json } | { type: 'del'; where: string; key: string }>): Promise<void> {
+  async writeBatch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
     const db = this.#open();
+    // One batch spans sections of different value types; BatchOp ties each value to its section.
+    const section = (where: Section) => db.sublevel<string, unknown>(where, { valueEncoding: 'json' });
     await db.batch(
       ops.map((op) =>
         op.type === 'put'
-          ? { type: 'put' as const, sublevel: this.#sub(op.where), key: op.key, value: op.value }
-          : { type: 'del' as const, sublevel: this.#sub(op.where), key: op.key },
+          ? { type: 'put' as const, sublevel: section(op.where), key: op.key, value: op.value }
+          : { type: 'del' as const, sublevel: section(op.where), key: op.key },
       ),
     );
   }
@@ -337,7 +275,7 @@ export class Outbox {
     await this.transaction(async (tx) => {
       const excess = this.#records - this.#limit;
       for await (const [key, value] of this.#sub('order').iterator({ limit: excess })) {
-        const id = String(value.id);
+        const id = value.id;
         // Still being delivered: keep it and everything newer until next time.
         if (this.#pending.has(id)) break;
         tx.batch.push({ type: 'del', where: 'order', key }, { type: 'del', where: 'events', key: id });
@@ -346,12 +284,12 @@ export class Outbox {
     });
   }
 
-  #open(): Level<string, Json> {
+  #open(): Level<string, unknown> {
     if (!this.#db) throw new Error('the Slack outbox is closed');
     return this.#db;
   }
 
-  #sub(name: string) {
-    return this.#open().sublevel<string, Json>(name, { valueEncoding: 'json' });
+  #sub<S extends Section>(name: S) {
+    return this.#open().sublevel<string, Sections[S]>(name, { valueEncoding: 'json' });
   }
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import type { Config } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
+import type { Metrics } from '../shared/metrics.js';
 import type { Part } from '../shared/part.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics } from '../shared/topics.js';
@@ -20,8 +21,9 @@ import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
 import { fingerprintOf, threadedTypes } from './fingerprint.js';
-import { Outbox, type DigestJob, type Job, type PostJob, type ThreadRoot } from './outbox.js';
+import { Outbox, type DigestJob, type Job, type PostJob } from './outbox.js';
 import { Router } from './router.js';
+import { ThreadBook } from './thread-book.js';
 
 export interface SlackSinkOptions {
   config: Config;
@@ -32,6 +34,8 @@ export interface SlackSinkOptions {
   connectWaitMs?: number;
   /** Where the outbox lives; tests pass one that fails on demand. */
   createOutbox?: (dir: string, dedupSize: number) => Outbox;
+  /** Counts Slack's 429s; given by `bellhop start`, which serves the same registry on /metrics. */
+  metrics?: Metrics;
 }
 
 export interface SlackSinkEvents {
@@ -83,6 +87,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const outbox = (this.#opts.createOutbox ?? ((dir, size) => new Outbox(dir, size)))(join(config.dataDir, 'slack'), slack.dedupSize);
     const { jobs, threads } = await outbox.open();
     this.#outbox = outbox;
+    const threadBook = new ThreadBook(threads, this.#clock, slack.threads.windowMs);
     this.#dispatcher = new Dispatcher({
       api: this.#opts.api,
       outbox,
@@ -90,9 +95,10 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       clock: this.#clock,
       logger: this.#log,
       report: (r) => this.#report(r),
-      threads,
+      threads: threadBook,
+      onRateLimited: () => this.#opts.metrics?.slackRateLimited.inc(),
     });
-    await this.#forgetExpiredThreads(outbox, threads);
+    await threadBook.forgetExpired(outbox);
     this.#gate = new DigestGate<PostJob>(slack.digest, this.#clock, (batch) => void this.#onBatch(batch));
     if (jobs.length > 0) this.#log.info({ jobs: jobs.length }, 'resuming deliveries left in the outbox');
     for (const job of jobs.sort((a, b) => a.seq - b.seq)) this.#admit(job);
@@ -155,18 +161,6 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       this.off('subscribed', onSubscribed);
       this.#log.warn('starting without a broker subscription yet; events are taken once it is made');
     }
-  }
-
-  async #forgetExpiredThreads(outbox: Outbox, threads: Map<string, ThreadRoot>): Promise<void> {
-    const now = this.#clock.now();
-    const expired = [...threads].filter(([, root]) => now - root.lastAt > this.#opts.config.slack.threads.windowMs).map(([key]) => key);
-    if (expired.length === 0) return;
-    await outbox.transaction((tx) => {
-      for (const key of expired) {
-        tx.deleteThread(key);
-        threads.delete(key);
-      }
-    });
   }
 
   async stop(): Promise<void> {

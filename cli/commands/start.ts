@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
-import { buildAgent, buildBroker, buildServer, buildSlack, describeSlack } from '../compose.js';
+import { buildAgent, buildBroker, buildServer, buildSlack, describeSlack, sharedMetrics } from '../compose.js';
 import { Runner } from '../run.js';
 import { print, setup } from '../context.js';
 
@@ -20,9 +20,10 @@ export function registerStart(program: Command): void {
         // The other parts reach the embedded broker by URL, like any external one (port 0 resolved).
         config = { ...config, mqtt: { ...config.mqtt, url: broker.url } };
       }
-      const { server, token } = await buildServer(config, logger);
+      const metrics = await sharedMetrics(config);
+      const { server, token } = await buildServer(config, logger, metrics);
       // Without a bot token the sink runs dry and prints what it would post.
-      const slack = await buildSlack(config, logger, print);
+      const slack = await buildSlack(config, logger, print, metrics);
       const socketApp = slack.socketApp;
       if (socketApp) server.addReadinessCheck('slackSocket', () => socketApp.connected);
       await runner.start(server);

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../helpers/world.js';
 import { Outbox } from '../../slack/outbox.js';
+import { Metrics } from '../../shared/metrics.js';
 import { SwallowingProxy } from './proxy.js';
 import { slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
 
@@ -36,13 +37,17 @@ describe('the sink under Slack rate limits and outages', () => {
   it('gets a burst through a 429 storm with the real client: all delivered, none twice', async () => {
     // Slack-like limits: two posts per channel per second, then 429 with Retry-After: 1.
     world = await slackWorld({ routes: ROUTES, limiter: { intervalMs: 10, burst: 10 } }, { rateLimit: { max: 2, windowMs: 1000, retryAfter: 1 } });
-    await world.startSink();
+    const metrics = new Metrics({ processMetrics: false });
+    await world.startSink({ metrics });
     const ids = await publishMany(world, 'storm', 12);
     await waitForSlack(world!, () => postedOnce(world!, ids), 'every event posted', 15_000);
     const rateLimited = world.fake.callsTo('chat.postMessage').filter((c) => c.outcome === 'ratelimited');
     expect(rateLimited.length).toBeGreaterThan(0);
     expect(world.fake.messages).toHaveLength(12);
     expect(world.reports.filter((r) => r.status === 'retrying').length).toBeGreaterThan(0);
+    // Every 429 Slack answered is counted, none more.
+    const counted = (await metrics.slackRateLimited.get()).values[0]?.value;
+    expect(counted).toBe(world.fake.callsTo('chat.postMessage').filter((c) => c.outcome === 'ratelimited').length);
   });
 
   it('keeps posting to other channels while one waits out a Retry-After', async () => {

@@ -1,5 +1,6 @@
 // A world for the Slack tests: a real broker, the fake Slack, the sink with the real
 // WebClient pointed at the fake, and a publisher for events.
+import type { Metrics } from '../../shared/metrics.js';
 import type { MqttClient } from 'mqtt';
 import { toEnvelope, type Envelope, type EventInput } from '../../shared/envelope.js';
 import type { Config } from '../../shared/config/schema.js';
@@ -21,7 +22,7 @@ export interface SlackWorld {
   publisher: MqttClient;
   reports: DeliveryReport[];
   /** Starts a sink on this world's data folder (a second call = a restart). */
-  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock; beforeStart?: (sink: SlackSink) => void; createOutbox?: (dir: string, size: number) => Outbox }): Promise<SlackSink>;
+  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock; beforeStart?: (sink: SlackSink) => void; createOutbox?: (dir: string, size: number) => Outbox; metrics?: Metrics }): Promise<SlackSink>;
   publish(input: EventInput & { id: string }): Promise<Envelope>;
   /** Outbox jobs of the last sink started. */
   sinkPending(): number;
@@ -59,10 +60,10 @@ export async function slackWorld(slack: Record<string, unknown> = {}, fakeOption
     config,
     publisher,
     reports,
-    async startSink({ logger = silentLogger(), mqttUrl, clock, beforeStart, createOutbox } = {}) {
+    async startSink({ logger = silentLogger(), mqttUrl, clock, beforeStart, createOutbox, metrics } = {}) {
       const api = new WebSlackApi(createWebClient({ token: BOT_TOKEN, apiUrl: fake.apiUrl, timeoutMs: config.slack.requestTimeoutMs, logger }));
       const sinkConfig = mqttUrl ? withBroker(config, mqttUrl) : config;
-      const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}), ...(createOutbox ? { createOutbox } : {}) });
+      const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}), ...(createOutbox ? { createOutbox } : {}), ...(metrics ? { metrics } : {}) });
       sink.on('report', (r) => reports.push(r));
       beforeStart?.(sink);
       const subscribed = new Promise<void>((resolve) => sink.once('subscribed', resolve));
