@@ -5,7 +5,8 @@ import type { Logger } from '../shared/logger.js';
 import type { ServerConfig, SourcesConfig } from '../shared/config/schema.js';
 import { makeTypeFilter } from '../shared/event-types.js';
 import { installErrorHandler } from './errors.js';
-import { eventsRoutes, publishAll } from './routes/events.js';
+import { eventsRoutes } from './routes/events.js';
+import { decorateRequestFields } from './request-fields.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -36,8 +37,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
   installErrorHandler(app, opts.config.retryAfterSeconds, opts.metrics);
+  decorateRequestFields(app);
   const publisher = opts.publisher;
-  const sources = opts.sources && (await openSources({ ...opts.sources, publisher, logger: opts.logger, publishAll: (e) => publishAll(publisher, e) }));
+  const sources = opts.sources && (await openSources({ ...opts.sources, publisher, logger: opts.logger }));
   if (sources) app.addHook('onClose', () => sources.close());
   await app.register(healthRoutes, { checks: opts.readiness });
   if (opts.metrics) await app.register(metricsRoutes, { metrics: opts.metrics });

@@ -53,5 +53,5 @@ export function authenticateBearer(request: FastifyRequest, tokenList: TokenSet 
 }
 
 function unauthorized(message: string): HttpError {
-  return new HttpError(401, 'unauthorized', message, { 'www-authenticate': 'Bearer' });
+  return new HttpError('unauthorized', message, { 'www-authenticate': 'Bearer' });
 }

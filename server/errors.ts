@@ -1,40 +1,79 @@
 // One error shape for every route: {error: code, message}, with the right status.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { BrokerUnavailableError, PublishUnconfirmedError } from './publisher.js';
 import type { Metrics } from '../shared/metrics.js';
 
+/** Every error code an answer can carry, with its HTTP status: the docs' table, the response schemas and the metric label come from here. */
+export const ERROR_CODES = {
+  bad_request: 400,
+  bad_json: 400,
+  invalid_event: 400,
+  invalid_payload: 400,
+  unknown_type: 400,
+  unauthorized: 401,
+  forbidden_origin: 403,
+  not_found: 404,
+  unknown_device: 404,
+  unknown_event: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  broker_unavailable: 503,
+  too_many_streams: 503,
+  publish_unconfirmed: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export class HttpError extends Error {
+  readonly statusCode: number;
+
   constructor(
-    readonly statusCode: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.statusCode = ERROR_CODES[code];
   }
 }
 
 /** The one error body, for the response schemas of routes. */
-export const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
+export const ErrorReply = Type.Object({
+  error: Type.Union(Object.keys(ERROR_CODES).map((code) => Type.Literal(code))),
+  message: Type.String(),
+});
 
-const FASTIFY_CODES: Record<string, [number, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'bad_json'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'bad_json'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request'],
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
 };
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The error code this answer carries, for the refusal metric. */
+    errorCode: ErrorCode | undefined;
+  }
+}
+
+/** Sends the one error body and remembers its code for the metric. */
+function refuse(reply: FastifyReply, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  reply.errorCode = code;
+  return reply.code(ERROR_CODES[code]).headers(headers).send({ error: code, message });
+}
+
 export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: number, metrics?: Metrics): void {
+  app.decorateReply('errorCode', undefined);
   if (metrics) {
-    // Counted where every refusal passes: the JSON body's error code is the reason.
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (reply.statusCode >= 400 && typeof payload === 'string') {
-        const reason = /"error":"([a-z_]+)"/.exec(payload)?.[1] ?? String(reply.statusCode);
-        metrics.eventsRejected.inc({ route: request.routeOptions.url ?? 'unknown', reason });
-      }
-      done(null, payload);
+    // Counted where every refusal passes, by the code it was answered with.
+    app.addHook('onResponse', (request, reply, done) => {
+      if (reply.statusCode >= 400) metrics.eventsRejected.inc({ route: request.routeOptions.url ?? 'unknown', reason: reply.errorCode ?? String(reply.statusCode) });
+      done();
     });
   }
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
@@ -43,41 +82,38 @@ export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: num
       request.log.info({ method: request.method, path: request.url.split('?')[0], err: error.message }, 'request refused');
     }
     if (error instanceof HttpError) {
-      return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message });
+      return refuse(reply, error.code, error.message, error.headers);
     }
     // Two publish failures, told apart for the sender: 503 = certainly not published, so a
     // retry is plainly safe; 504 = it may have been published, so a retry must carry the same
     // event id (subscribers drop ids they have handled). Both are worth retrying later.
     if (error instanceof BrokerUnavailableError) {
       request.log.warn({ err: error.message }, 'broker unavailable, answering 503');
-      return reply
-        .code(503)
-        .header('retry-after', String(retryAfterSeconds))
-        .send({ error: 'broker_unavailable', message: `${error.message}; nothing was published: retry later` });
+      return refuse(reply, 'broker_unavailable', `${error.message}; nothing was published: retry later`, { 'retry-after': String(retryAfterSeconds) });
     }
     if (error instanceof PublishUnconfirmedError) {
       request.log.warn({ err: error.message }, 'publish not confirmed by the broker, answering 504');
-      return reply
-        .code(504)
-        .header('retry-after', String(retryAfterSeconds))
-        .send({ error: 'publish_unconfirmed', message: `${error.message}; the event may have been published: retry with the same event id, duplicates are dropped by id` });
+      return refuse(reply, 'publish_unconfirmed', `${error.message}; the event may have been published: retry with the same event id, duplicates are dropped by id`, {
+        'retry-after': String(retryAfterSeconds),
+      });
     }
     const fe = error as FastifyError;
     if (fe.validation) {
-      return reply.code(400).send({ error: 'invalid_event', message: error.message });
+      return refuse(reply, 'invalid_event', error.message);
     }
     const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
-    if (mapped) return reply.code(mapped[0]).send({ error: mapped[1], message: error.message });
+    if (mapped) return refuse(reply, mapped, error.message);
     if (error instanceof SyntaxError || fe.statusCode === 400) {
-      return reply.code(400).send({ error: 'bad_json', message: error.message });
+      return refuse(reply, 'bad_json', error.message);
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      reply.errorCode = 'bad_request';
       return reply.code(fe.statusCode).send({ error: 'bad_request', message: error.message });
     }
     request.log.error({ err: error }, 'unexpected error');
-    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+    return refuse(reply, 'internal', 'internal error');
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+    void refuse(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
 }

@@ -83,6 +83,15 @@ export class EventPublisher {
     }
   }
 
+  /** Publishes a batch; settles only when every publish has, so a 503/504 is never sent while some are in flight. */
+  async publishMany(envelopes: readonly Envelope[]): Promise<void> {
+    if (envelopes.length === 1) return this.publish(envelopes[0]!);
+    const results = await Promise.allSettled(envelopes.map((e) => this.publish(e)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // If any may have been published unconfirmed, the answer says so (504).
+    if (failed.length > 0) throw (failed.find((r) => r.reason instanceof PublishUnconfirmedError) ?? failed[0]!).reason;
+  }
+
   publishRaw(topic: string, payload: string): Promise<void> {
     // Refuse rather than queue: a queued message could still go out after we
     // answered 503, and the sender's retry would then post it twice.
@@ -98,8 +107,7 @@ export class EventPublisher {
           this.#inFlight.delete(entry);
           if (!err) resolve();
           else if (err === NOT_SENT) reject(new BrokerUnavailableError(err.message));
-          // mqtt.js says 'client disconnecting' before it sends anything.
-          else if (refusedByBroker(err) || err.message === 'client disconnecting') reject(new BrokerUnavailableError(`publish failed: ${err.message}`));
+          else if (refusedByBroker(err)) reject(new BrokerUnavailableError(`the broker refused the publish: ${err.message}`));
           // 'Connection closed' and the like: it may have reached the broker first.
           else reject(new PublishUnconfirmedError(`publish not confirmed: ${err.message}`));
         },
@@ -122,7 +130,8 @@ export class EventPublisher {
     this.#batch = [];
     // The connection can drop between publishRaw() and this turn: refuse rather than let
     // mqtt.js queue what would go out late (and what the answer could not speak for).
-    const connected = this.#client.connected;
+    // (A client that is disconnecting would refuse synchronously, having sent nothing.)
+    const connected = this.#client.connected && !this.#client.disconnecting;
     for (const m of batch) {
       if (connected) this.#client.publish(m.topic, m.payload, { qos: this.#qos }, m.callback);
       else m.callback(NOT_SENT);

@@ -4,10 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { EVENT_TYPE_PATTERN } from './config/schema.js';
+import { Severity } from './config/sections/common.js';
 
-export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
-export const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
-export type Severity = Static<typeof Severity>;
+export { SEVERITIES, Severity } from './config/sections/common.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
 const EventTypeName = Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 100 });

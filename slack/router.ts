@@ -1,19 +1,13 @@
 // The routing table: rules tried in order, each matching on type, severity, source,
 // project and data fields, and sending to a channel (templated), a person by DM,
 // or nowhere. `continue` fans out; events no rule takes go to the default channel.
-import type { Envelope, Severity } from '../shared/envelope.js';
+import type { Envelope } from '../shared/envelope.js';
 import { ConfigError } from '../shared/config/load.js';
 import type { RouteConfig, SlackConfig } from '../shared/config/schema.js';
-import type { SLACK_SEVERITIES } from '../shared/config/sections/slack.js';
 import { globToRegExp } from '../shared/event-types.js';
 import { display } from './escape.js';
 import { USER_ID } from './ids.js';
 import { dataPath, fill, isKnownPath, placeholders, slug } from './template.js';
-
-// The config repeats the envelope's severities; this fails to compile if they drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const severitiesAgree: Same<Severity, (typeof SLACK_SEVERITIES)[number]> = true;
-void severitiesAgree;
 
 export type Target = { kind: 'channel'; channel: string } | { kind: 'dm'; user: string };
 

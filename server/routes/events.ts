@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { EventInput, toEnvelope, type Envelope } from '../../shared/envelope.js';
 import { authenticateBearer, TokenSet, type ApiToken } from '../auth.js';
 import { ErrorReply, HttpError } from '../errors.js';
-import { PublishUnconfirmedError, type EventPublisher } from '../publisher.js';
+import type { EventPublisher } from '../publisher.js';
 import type { SignedEvents } from '../sources/standard-webhooks.js';
 
 export interface EventsRouteOptions {
@@ -59,15 +59,13 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
       },
     },
     async (request, reply) => {
-      if (request.tokenName === undefined) throw new HttpError(401, 'unauthorized', 'a signed delivery needs a JSON body');
+      if (request.tokenName === undefined) throw new HttpError('unauthorized', 'a signed delivery needs a JSON body');
       if (request.validationError) throw invalid(request, opts.maxBatch);
       const inputs = Array.isArray(request.body) ? request.body : [request.body as EventInput];
       for (const [i, input] of inputs.entries()) {
         if (!opts.acceptsType(input.type)) {
           const where = Array.isArray(request.body) ? `/${i}/type` : '/type';
-          throw new HttpError(
-            400,
-            'unknown_type',
+          throw new HttpError('unknown_type',
             `${where}: unknown event type "${input.type}" (add it to server.eventTypes to accept it)`,
           );
         }
@@ -75,43 +73,28 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
       const source = `api/${request.tokenName ?? 'anonymous'}`;
       if (request.webhookId !== undefined) return opts.signed!.deliver(request, reply, inputs, source);
       const envelopes: Envelope[] = inputs.map((input) => toEnvelope(input, { source }));
-      await publishAll(opts.publisher, envelopes);
+      await opts.publisher.publishMany(envelopes);
       for (const e of envelopes) accepted.info({ eventId: e.id, type: e.type }, 'event accepted');
       return reply.code(202).send({ ids: envelopes.map((e) => e.id) });
     },
   );
 };
 
-export async function publishAll(publisher: EventPublisher, envelopes: Envelope[]): Promise<void> {
-  if (envelopes.length === 1) return publisher.publish(envelopes[0]!);
-  // Wait for every publish to settle, so a 503/504 is never sent while some are still in
-  // flight. If any may have been published unconfirmed, the answer says so (504).
-  const results = await Promise.allSettled(envelopes.map((e) => publisher.publish(e)));
-  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed.length > 0) throw (failed.find((r) => r.reason instanceof PublishUnconfirmedError) ?? failed[0]!).reason;
-}
-
 /** Picks the errors of the branch the body was meant for (object or array) for a readable message. */
 function invalid(request: FastifyRequest, maxBatch: number): HttpError {
   const errors = (request.validationError as unknown as { validation?: AjvLikeError[] }).validation ?? [];
   const isArray = Array.isArray(request.body);
   if (isArray && (request.body as unknown[]).length > maxBatch) {
-    return new HttpError(400, 'invalid_event', `a batch holds at most ${maxBatch} events`);
+    return new HttpError('invalid_event', `a batch holds at most ${maxBatch} events`);
   }
   if (!isArray && (typeof request.body !== 'object' || request.body === null)) {
-    return new HttpError(400, 'invalid_event', 'body must be an event object or an array of events');
+    return new HttpError('invalid_event', 'body must be an event object or an array of events');
   }
   const branch = `#/anyOf/${isArray ? 1 : 0}/`;
   const relevant = errors.find((e) => e.schemaPath.startsWith(branch)) ?? errors[0];
-  if (!relevant) return new HttpError(400, 'invalid_event', 'invalid event');
+  if (!relevant) return new HttpError('invalid_event', 'invalid event');
   const where = relevant.instancePath || '/';
   const extra = relevant.params?.additionalProperty;
   const message = extra ? `unknown field "${String(extra)}"` : (relevant.message ?? 'invalid');
-  return new HttpError(400, 'invalid_event', `${where}: ${message}`);
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    tokenName?: string;
-  }
+  return new HttpError('invalid_event', `${where}: ${message}`);
 }

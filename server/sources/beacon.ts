@@ -40,8 +40,8 @@ export function beaconRoutes(ctx: SourceContext, config: BeaconConfig): FastifyP
     });
     const checkOrigin = async (request: FastifyRequest) => {
       const origin = header(request, 'origin');
-      if (!origin) throw new HttpError(403, 'forbidden_origin', 'beacons need an Origin header (browsers send one)');
-      if (!allowed(origin)) throw new HttpError(403, 'forbidden_origin', `origin ${origin} is not in sources.beacon.origins`);
+      if (!origin) throw new HttpError('forbidden_origin', 'beacons need an Origin header (browsers send one)');
+      if (!allowed(origin)) throw new HttpError('forbidden_origin', `origin ${origin} is not in sources.beacon.origins`);
     };
     app.options('/v1/beacon', { onRequest: checkOrigin }, async (_request, reply: FastifyReply) =>
       reply
@@ -59,7 +59,7 @@ export function beaconRoutes(ctx: SourceContext, config: BeaconConfig): FastifyP
           await checkOrigin(request);
           const verdict = limiter.take(request.ip);
           if (!verdict.ok) {
-            throw new HttpError(429, 'rate_limited', `more than ${config.ratePerMinute} beacons a minute from this address`, {
+            throw new HttpError('rate_limited', `more than ${config.ratePerMinute} beacons a minute from this address`, {
               'retry-after': String(verdict.retryAfterSeconds),
             });
           }

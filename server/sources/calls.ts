@@ -70,10 +70,10 @@ export function readFields(request: FastifyRequest): Fields {
       try {
         parsed = JSON.parse(body.toString('utf8'));
       } catch {
-        throw new HttpError(400, 'bad_json', 'body is not valid JSON (or send a form, or only a query string)');
+        throw new HttpError('bad_json', 'body is not valid JSON (or send a form, or only a query string)');
       }
       const o = obj(parsed);
-      if (!o) throw new HttpError(400, 'invalid_payload', 'body must be a JSON object of call fields');
+      if (!o) throw new HttpError('invalid_payload', 'body must be a JSON object of call fields');
       Object.assign(fields, o);
     }
   }
@@ -85,7 +85,7 @@ function pick(fields: Fields, field: keyof typeof CALL_FIELDS): string | undefin
   for (const name of CALL_FIELDS[field]) {
     const v = name.includes('.') ? at(fields, ...name.split('.')) : Object.hasOwn(fields, name) ? fields[name] : undefined;
     if (v === undefined) continue;
-    if (v !== null && typeof v === 'object') throw new HttpError(400, 'invalid_payload', `${name}: expected a string or a number`);
+    if (v !== null && typeof v === 'object') throw new HttpError('invalid_payload', `${name}: expected a string or a number`);
     const s = str(v, 200);
     if (s !== undefined) return s.trim();
   }
@@ -98,10 +98,10 @@ export function mapCall(fields: Fields, config: Pick<CallsConfig, 'events' | 'pr
   if (event !== undefined && !wanted.includes(event.toLowerCase())) return ignore(`call event "${event}" is not in sources.calls.events`);
   const direction = (pick(fields, 'direction') ?? 'incoming').toLowerCase();
   const type = DIRECTIONS.get(direction);
-  if (!type) throw new HttpError(400, 'invalid_payload', `direction: expected incoming or outgoing, got "${direction}"`);
+  if (!type) throw new HttpError('invalid_payload', `direction: expected incoming or outgoing, got "${direction}"`);
   const incoming = type === 'call.incoming';
   const number = pick(fields, 'number') ?? pick(fields, incoming ? 'from' : 'to');
-  if (!number) throw new HttpError(400, 'invalid_payload', `number: required (the other party's number, or "anonymous"); also read from ${CALL_FIELDS.number.slice(1).join(', ')}`);
+  if (!number) throw new HttpError('invalid_payload', `number: required (the other party's number, or "anonymous"); also read from ${CALL_FIELDS.number.slice(1).join(', ')}`);
   const name = pick(fields, 'name');
   const input: EventInput = {
     type,

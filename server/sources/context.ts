@@ -56,7 +56,7 @@ export function rawBody(request: FastifyRequest): Buffer {
 }
 
 export function unauthorized(verdict: Verdict): void {
-  if (!verdict.ok) throw new HttpError(401, 'unauthorized', verdict.reason);
+  if (!verdict.ok) throw new HttpError('unauthorized', verdict.reason);
 }
 
 /** A compiled payload schema: parse(raw) gives the checked value or throws 400. */
@@ -75,7 +75,7 @@ export class PayloadSchema<T extends TSchema> {
     try {
       value = JSON.parse(raw.toString());
     } catch {
-      throw new HttpError(400, 'bad_json', `body is not valid JSON (expected ${this.what})`);
+      throw new HttpError('bad_json', `body is not valid JSON (expected ${this.what})`);
     }
     return this.check(value);
   }
@@ -84,7 +84,7 @@ export class PayloadSchema<T extends TSchema> {
     if (this.#check.Check(value)) return value;
     const first = this.#check.Errors(value).First();
     const where = first?.path || '/';
-    throw new HttpError(400, 'invalid_payload', `not ${this.what}: ${where} ${first?.message ?? 'is invalid'}`);
+    throw new HttpError('invalid_payload', `not ${this.what}: ${where} ${first?.message ?? 'is invalid'}`);
   }
 }
 

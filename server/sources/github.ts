@@ -46,7 +46,7 @@ export function githubRoutes(ctx: SourceContext, config: GithubConfig): FastifyP
       const body = rawBody(request);
       unauthorized(verifyGithub(header(request, 'x-hub-signature-256'), body, config.secrets));
       const kind = header(request, 'x-github-event');
-      if (!kind) throw new HttpError(400, 'bad_request', 'missing X-GitHub-Event header');
+      if (!kind) throw new HttpError('bad_request', 'missing X-GitHub-Event header');
       const delivery = header(request, 'x-github-delivery');
       const payload = githubPayload.parse(jsonOf(request.headers['content-type'], body));
       return deliver(ctx, request, reply, mapGithubEvent(kind, payload, delivery), { source: 'github', deliveryKey: delivery });
@@ -58,7 +58,7 @@ export function githubRoutes(ctx: SourceContext, config: GithubConfig): FastifyP
 function jsonOf(contentType: string | undefined, body: Buffer): Buffer | string {
   if (!contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) return body;
   const payload = new URLSearchParams(body.toString('utf8')).get('payload');
-  if (payload === null) throw new HttpError(400, 'invalid_payload', 'form body has no payload field');
+  if (payload === null) throw new HttpError('invalid_payload', 'form body has no payload field');
   return payload;
 }
 

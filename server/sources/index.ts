@@ -4,11 +4,8 @@
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import { sourcesProblem } from '../../shared/config/sections/sources.js';
-import { ConfigError } from '../../shared/config/load.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Envelope } from '../../shared/envelope.js';
 import type { EventPublisher } from '../publisher.js';
 import { DeliveryLog } from './deliveries.js';
 import type { SourceContext } from './context.js';
@@ -29,8 +26,6 @@ export interface SourcesOptions {
   dataDir: string;
   publisher: EventPublisher;
   logger: Logger;
-  /** Publishes a batch for /v1/events (its own all-settled rule). */
-  publishAll: (envelopes: Envelope[]) => Promise<void>;
   clock?: Pick<Clock, 'now'>;
 }
 
@@ -45,8 +40,6 @@ export interface Sources {
 
 export async function openSources(opts: SourcesOptions): Promise<Sources> {
   const { config } = opts;
-  const problem = sourcesProblem(config);
-  if (problem) throw new ConfigError(problem);
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger.child({ part: 'sources' });
   const routes: Record<string, [boolean, (ctx: SourceContext) => FastifyPluginAsync]> = {
@@ -80,7 +73,7 @@ export async function openSources(opts: SourcesOptions): Promise<Sources> {
     routes: async (app) => {
       for (const [, [, make]] of on) await app.register(make(ctx));
     },
-    signedEvents: config.standardWebhooks.enabled ? signedEvents(ctx, config.standardWebhooks, opts.publishAll) : undefined,
+    signedEvents: config.standardWebhooks.enabled ? signedEvents(ctx, config.standardWebhooks) : undefined,
     enabled,
     close: () => deliveries.close(),
   };

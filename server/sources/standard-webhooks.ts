@@ -22,16 +22,14 @@ export interface SignedEvents {
   deliver(request: FastifyRequest, reply: FastifyReply, inputs: EventInput[], source: string): Promise<FastifyReply>;
 }
 
-type PublishAll = (envelopes: ReturnType<typeof toEnvelope>[]) => Promise<void>;
-
-export function signedEvents(ctx: SourceContext, config: StandardWebhooksConfig, publishAll: PublishAll): SignedEvents {
+export function signedEvents(ctx: SourceContext, config: StandardWebhooksConfig): SignedEvents {
   const keys = config.secrets.map((s) => standardWebhookKey(s.secret));
   const names = config.secrets.map((s) => s.name);
 
   const verify = (request: FastifyRequest, body: string): void => {
     const headers = { id: header(request, 'webhook-id'), timestamp: header(request, 'webhook-timestamp'), signature: header(request, 'webhook-signature') };
     const verdict = verifyStandardWebhook(headers, body, keys, Math.floor(ctx.clock.now() / 1000), config.toleranceSeconds);
-    if (!verdict.ok) throw new HttpError(401, 'unauthorized', verdict.reason);
+    if (!verdict.ok) throw new HttpError('unauthorized', verdict.reason);
     request.tokenName = names[verdict.keyIndex];
     request.webhookId = headers.id;
   };
@@ -69,7 +67,7 @@ export function signedEvents(ctx: SourceContext, config: StandardWebhooksConfig,
         }),
       );
       const outcome = await ctx.deliveries.once(`${source}:${webhookId}`, async () => {
-        await publishAll(envelopes);
+        await ctx.publisher.publishMany(envelopes);
         return envelopes.map((e) => e.id);
       });
       if (outcome.duplicate) {
@@ -82,9 +80,3 @@ export function signedEvents(ctx: SourceContext, config: StandardWebhooksConfig,
   };
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The webhook-id of a verified Standard Webhooks delivery. */
-    webhookId?: string;
-  }
-}

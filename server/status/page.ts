@@ -1,6 +1,7 @@
 // Serves the status page: a few plain files (no framework, no build step, nothing from
 // a CDN, since the Pi and the office network may be offline). The files hold no data;
 // the page asks for the API token and fetches everything from the JSON endpoints.
+import { HttpError } from '../errors.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +58,7 @@ export const statusPage: FastifyPluginAsync<StatusPageOptions> = async (app, opt
 
   function serve(reply: FastifyReply, name: string): FastifyReply {
     const file = files.get(name);
-    if (!file) return reply.code(404).send({ error: 'not_found', message: `no page file ${name}` });
+    if (!file) throw new HttpError('not_found', `no page file ${name}`);
     return reply.headers(HEADERS).type(file.type).send(file.body);
   }
 };

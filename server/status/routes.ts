@@ -8,7 +8,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { SEVERITIES } from '../../shared/envelope.js';
 import { authenticateBearer, type ApiToken } from '../auth.js';
-import { HttpError } from '../errors.js';
+import { ErrorReply, HttpError } from '../errors.js';
 import type { StatusPart } from './part.js';
 import { DevicesReply, EventSummary, StatsReply, Trace } from './schemas.js';
 
@@ -30,8 +30,6 @@ const RecentQuery = Type.Object(
 );
 type RecentQuery = Static<typeof RecentQuery>;
 
-const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
-
 export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, opts) => {
   const { status } = opts;
   app.addHook('onRequest', async (request) => {
@@ -40,7 +38,7 @@ export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, 
   // Validation failures here are bad queries, not bad events: say so in the usual shape.
   app.setSchemaErrorFormatter((errors, dataVar) => {
     const first = errors[0];
-    return new HttpError(400, 'bad_request', `${dataVar}${first?.instancePath ?? ''}: ${first?.message ?? 'invalid'}`);
+    return new HttpError('bad_request', `${dataVar}${first?.instancePath ?? ''}: ${first?.message ?? 'invalid'}`);
   });
 
   app.get('/v1/devices', { schema: { response: { 200: DevicesReply } } }, async () => status.devices());
@@ -55,7 +53,7 @@ export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, 
     },
     async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const { id } = request.params;
-      if (!status.knowsDevice(id)) throw new HttpError(404, 'unknown_device', `no bell "${id}" has reported to this server`);
+      if (!status.knowsDevice(id)) throw new HttpError('unknown_device', `no bell "${id}" has reported to this server`);
       const eventId = await status.ring(id, request.tokenName ?? 'anonymous');
       return reply.code(202).send({ eventId, deviceId: id });
     },
@@ -68,7 +66,7 @@ export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, 
       const q = request.query;
       const severities = q.severity?.split(',').map((s) => s.trim()).filter(Boolean);
       const unknown = severities?.find((s) => !(SEVERITIES as readonly string[]).includes(s));
-      if (unknown) throw new HttpError(400, 'bad_request', `unknown severity "${unknown}" (one of ${SEVERITIES.join(', ')})`);
+      if (unknown) throw new HttpError('bad_request', `unknown severity "${unknown}" (one of ${SEVERITIES.join(', ')})`);
       return { events: status.recent({ type: q.type, source: q.source, severities, limit: q.limit === undefined ? undefined : Number(q.limit) }) };
     },
   );
@@ -80,7 +78,7 @@ export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, 
     { schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }), response: { 200: Trace, 404: ErrorReply } } },
     async (request: FastifyRequest<{ Params: { id: string } }>) => {
       const trace = status.trace(request.params.id);
-      if (!trace) throw new HttpError(404, 'unknown_event', `nothing is known about event "${request.params.id}" (only the last events are kept)`);
+      if (!trace) throw new HttpError('unknown_event', `nothing is known about event "${request.params.id}" (only the last events are kept)`);
       return trace;
     },
   );

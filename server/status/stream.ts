@@ -44,7 +44,7 @@ export const statusStream: FastifyPluginAsync<StatusStreamOptions> = async (app,
       },
     },
     async (request, reply) => {
-      if (open.size >= maxStreams) throw new HttpError(503, 'too_many_streams', `at most ${maxStreams} live streams are served at once`);
+      if (open.size >= maxStreams) throw new HttpError('too_many_streams', `at most ${maxStreams} live streams are served at once`);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {

@@ -1,6 +1,11 @@
 // Building blocks shared by the config sections.
 import { Type, type Static } from '@sinclair/typebox';
 
+/** How much an event matters; the envelope, the routing rules and the Slack part share this list. */
+export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
+export type Severity = Static<typeof Severity>;
+
 export const Port = (def: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
 

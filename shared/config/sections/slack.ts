@@ -1,11 +1,6 @@
 // slack: the Slack sink (routed Block Kit messages) and the Socket Mode app (/ding).
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPE_PATTERN, Ms, MqttCredentials } from './common.js';
-
-// The envelope's severities, repeated here because envelope.ts imports the config
-// schema (an import back would be a cycle); slack/router.ts checks they agree.
-export const SLACK_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
-const Severity = Type.Union(SLACK_SEVERITIES.map((s) => Type.Literal(s)));
+import { EVENT_TYPE_PATTERN, Ms, MqttCredentials, Severity } from './common.js';
 
 const Globs = (description: string) =>
   Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { description });

@@ -16,20 +16,10 @@ describe('opening the sources', () => {
     expect(() => testConfig({ sources: { beacon: { enabled: true } } })).toThrow(/sources.beacon.origins/);
   });
 
-  it('refuses it again when opening the sources, for configs built without the loader', async () => {
-    const dir = tempDir();
-    const config = testConfig({}, dir.path);
-    const unchecked = { ...config.sources, stripe: { ...config.sources.stripe, enabled: true } };
-    await expect(
-      openSources({ config: unchecked, dataDir: dir.path, publisher, logger: silentLogger(), publishAll: async () => {} }),
-    ).rejects.toThrow('sources.stripe.secrets: required when the source is enabled');
-    dir.remove();
-  });
-
   it('turns nothing on by default, and then writes nothing to the data folder', async () => {
     const dir = tempDir();
     const config = testConfig({}, dir.path);
-    const sources = await openSources({ config: config.sources, dataDir: dir.path, publisher, logger: silentLogger(), publishAll: async () => {} });
+    const sources = await openSources({ config: config.sources, dataDir: dir.path, publisher, logger: silentLogger() });
     expect(sources.enabled).toEqual([]);
     expect(sources.signedEvents).toBeUndefined();
     await sources.close();
