@@ -16,6 +16,7 @@ import { secretEquals } from '../shared/secrets.js';
 import { grantsFor, mayPublish, maySubscribe, type Grants } from './acl.js';
 import { IngressLog } from './ingress-log.js';
 import { PersistenceGuard } from './persistence-guard.js';
+import { connectableUrl } from '../shared/url.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -63,8 +64,7 @@ export class BrokerPart implements Part {
   }
 
   get url(): string {
-    const host = this.#opts.config.host === '0.0.0.0' ? '127.0.0.1' : this.#opts.config.host;
-    return `${this.#opts.config.tls ? 'mqtts' : 'mqtt'}://${host}:${this.port}`;
+    return connectableUrl(this.#opts.config.tls ? 'mqtts' : 'mqtt', this.#opts.config.host, this.port);
   }
 
   async start(): Promise<void> {

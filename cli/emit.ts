@@ -7,6 +7,7 @@ import type { Config } from '../shared/config/schema.js';
 import { SEVERITIES, type Severity } from '../shared/envelope.js';
 import { createNotifier, type NotifierOptions } from '../shared/client.js';
 import { TOKEN_FILE } from '../server/api-token.js';
+import { connectableUrl } from '../shared/url.js';
 
 export interface EmitOptions {
   url?: string;
@@ -21,8 +22,7 @@ export interface EmitOptions {
 }
 
 export function defaultServerUrl(config: Config): string {
-  const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
-  return `http://${host}:${config.server.port}`;
+  return connectableUrl('http', config.server.host, config.server.port);
 }
 
 export function findToken(config: Config, given: string | undefined): string | undefined {

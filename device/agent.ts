@@ -25,7 +25,7 @@ import { QuietHours } from './quiet-hours.js';
 import { MuteTracker } from './mute.js';
 import { CatchUp } from './catch-up.js';
 import { patternFor } from './patterns.js';
-import { ReconnectBackoff } from './backoff.js';
+import { ReconnectBackoff } from '../shared/reconnect.js';
 import { discoveryMessages } from './home-assistant.js';
 import { packageVersion } from './version.js';
 import type { GpioDriver } from './gpio/driver.js';

@@ -4,7 +4,7 @@
 // time-to-live for commands. Drivers below it only write 0 or 1; callers may ask
 // for a pattern's pulse and gap, but never get past the caps.
 import type { BellConfig } from '../shared/config/schema.js';
-import type { Clock } from '../shared/clock.js';
+import { Sleeps, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { SuppressReason } from '../shared/messages.js';
 import type { GpioDriver } from './gpio/driver.js';
@@ -33,10 +33,6 @@ export interface RingOutcome {
   suppressed?: SuppressReason;
 }
 
-interface Sleeper {
-  timer: NodeJS.Timeout;
-  wake: () => void;
-}
 
 export class BellController {
   #driver: GpioDriver;
@@ -47,7 +43,7 @@ export class BellController {
   #strikeTimes: number[] = [];
   #lastLowAt = -Infinity;
   #stopped = false;
-  #sleepers = new Set<Sleeper>();
+  #sleeps: Sleeps;
   #owedTimer: NodeJS.Timeout | undefined;
   #coalesced = 0;
 
@@ -55,6 +51,7 @@ export class BellController {
     this.#driver = driver;
     this.#rules = rules;
     this.#clock = clock;
+    this.#sleeps = new Sleeps(clock);
     this.#log = logger;
   }
 
@@ -87,11 +84,7 @@ export class BellController {
     this.#stopped = true;
     if (this.#owedTimer) this.#clock.clearTimeout(this.#owedTimer);
     this.#owedTimer = undefined;
-    for (const s of this.#sleepers) {
-      this.#clock.clearTimeout(s.timer);
-      s.wake();
-    }
-    this.#sleepers.clear();
+    this.#sleeps.wakeAll();
     this.emergencyLow();
   }
 
@@ -154,28 +147,16 @@ export class BellController {
 
   async #strike(pulseMs: number, gapMs: number): Promise<void> {
     const wait = this.#lastLowAt + gapMs - this.#clock.now();
-    if (wait > 0) await this.#sleep(wait);
+    if (wait > 0) await this.#sleeps.sleep(wait);
     if (this.#stopped) return;
     this.#strikeTimes.push(this.#clock.now());
     try {
       this.#driver.write(1);
-      await this.#sleep(pulseMs);
+      await this.#sleeps.sleep(pulseMs);
     } finally {
       this.#driver.write(0);
       this.#lastLowAt = this.#clock.now();
     }
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sleeper: Sleeper = {
-        timer: this.#clock.setTimeout(() => {
-          this.#sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      this.#sleepers.add(sleeper);
-    });
-  }
 }

@@ -12,6 +12,7 @@ import { Metrics } from '../shared/metrics.js';
 import type { ApiToken } from './auth.js';
 import { StatusPart } from './status/part.js';
 import { statusPlugin } from './status/plugin.js';
+import { connectableUrl } from '../shared/url.js';
 
 export interface ServerPartOptions {
   config: Config;
@@ -50,8 +51,7 @@ export class ServerPart implements Part {
   }
 
   get url(): string {
-    const host = this.#opts.config.server.host;
-    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${this.port}`;
+    return connectableUrl('http', this.#opts.config.server.host, this.port);
   }
 
   get mqtt(): MqttClient | undefined {

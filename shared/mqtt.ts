@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config, MqttCredentialsConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
+import { connectableUrl } from './url.js';
 
 export type { MqttClient };
 
@@ -18,9 +19,7 @@ export interface MqttSettings {
 /** The URL parts connect to: mqtt.url, or the embedded broker. */
 export function resolveMqttUrl(config: Config): string {
   if (config.mqtt.url) return config.mqtt.url;
-  const host = config.broker.host === '0.0.0.0' || config.broker.host === '::' ? '127.0.0.1' : config.broker.host;
-  const scheme = config.broker.tls ? 'mqtts' : 'mqtt';
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${config.broker.port}`;
+  return connectableUrl(config.broker.tls ? 'mqtts' : 'mqtt', config.broker.host, config.broker.port);
 }
 
 export function mqttSettings(config: Config, credentials: MqttCredentialsConfig): MqttSettings {

@@ -1,17 +1,9 @@
-// Reconnect back-off for an mqtt.js client: the wait doubles after each failed
-// attempt (with jitter, so a room full of bells does not stampede a broker that
-// comes back) up to a ceiling, and starts over after a successful connect.
+// Reconnect back-off for an mqtt.js client, by the one formula in backoff.ts: the wait
+// doubles after each failed attempt up to a ceiling, and starts over after a connect.
 // mqtt.js re-arms its reconnect timer from options.reconnectPeriod on every
 // 'close', so the new wait is set just before its own close handler runs.
 import type { MqttClient } from 'mqtt';
-
-export interface BackoffRules {
-  baseMs: number;
-  maxMs: number;
-  /** 0..1, the share of each wait that is random; default 0.2. */
-  jitter?: number;
-  random?: () => number;
-}
+import { backoffDelay, type BackoffRules } from './backoff.js';
 
 export class ReconnectBackoff {
   #client: MqttClient;
@@ -42,10 +34,7 @@ export class ReconnectBackoff {
 
   /** The wait before the next attempt; advances the failure count. */
   nextDelay(): number {
-    const { baseMs, maxMs, jitter = 0.2, random = Math.random } = this.#rules;
-    const plain = Math.min(maxMs, baseMs * 2 ** Math.min(this.#failures, 30));
     this.#failures++;
-    // Jitter only ever shortens the wait, so the ceiling holds.
-    return Math.max(1, Math.round(plain * (1 - jitter * random())));
+    return backoffDelay(this.#failures, this.#rules);
   }
 }

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { ReconnectBackoff } from '../../device/backoff.js';
+import { ReconnectBackoff } from '../../shared/reconnect.js';
 import { waitFor } from '../helpers/world.js';
 
 const cleanups: Array<() => unknown> = [];
