@@ -178,13 +178,36 @@ function applyEnvOverrides(target: Record<string, unknown>, env: Env): void {
   for (const { env: name, path } of ENV_OVERRIDES) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    setPath(target, path, /^-?\d+$/.test(v) ? Number(v) : v);
+    setPath(target, path, coerce(v, schemaAt(path)));
   }
   if (env.BELLHOP_API_TOKEN) {
     const server = ensureObject(target, 'server');
     const tokens = Array.isArray(server.tokens) ? server.tokens : [];
     server.tokens = [...tokens, { name: 'env', token: env.BELLHOP_API_TOKEN }];
   }
+}
+
+/** The schema of one key, walked down from the top (every ENV_OVERRIDES path is a plain object path). */
+function schemaAt(path: string[]): TSchema | undefined {
+  let node: TSchema | undefined = ConfigSchema;
+  for (const key of path) node = (node as { properties?: Record<string, TSchema> } | undefined)?.properties?.[key];
+  return node;
+}
+
+/** An environment string as the key's type wants it, so BELLHOP_DEVICE_ID=42 stays the string "42". */
+function coerce(value: string, schema: TSchema | undefined): unknown {
+  const kinds = kindsOf(schema);
+  if ((kinds.has('Integer') || kinds.has('Number')) && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (kinds.has('Boolean') && (value === 'true' || value === 'false')) return value === 'true';
+  // Anything else goes in as given; the schema check then names the key if it is wrong.
+  return value;
+}
+
+function kindsOf(schema: TSchema | undefined): Set<string> {
+  if (!schema) return new Set();
+  const s = schema as TSchema & { anyOf?: TSchema[] };
+  if (s.anyOf) return new Set(s.anyOf.flatMap((branch) => [...kindsOf(branch)]));
+  return new Set([String(s[Kind])]);
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

@@ -81,6 +81,14 @@ describe('config', () => {
     ]);
   });
 
+  it('reads each variable as the type of its key: a numeric device id stays a string, a port a number', () => {
+    const config = loadConfig({ env: { BELLHOP_DEVICE_ID: '42', BELLHOP_MQTT_PORT: '1999', BELLHOP_SLACK_CHANNEL: '#2024' } });
+    expect(config.device.id).toBe('42');
+    expect(config.broker.port).toBe(1999);
+    expect(config.slack.defaultChannel).toBe('#2024');
+    expect(() => loadConfig({ env: { BELLHOP_HTTP_PORT: 'eighty' } })).toThrow(/^server\.port: expected an integer/);
+  });
+
   it('adds BELLHOP_API_TOKEN as a token named env', () => {
     const config = loadConfig({ env: { BELLHOP_API_TOKEN: 'env-token-0123456789' } });
     expect(config.server.tokens).toEqual([{ name: 'env', token: 'env-token-0123456789' }]);
