@@ -5,6 +5,7 @@
 import type { Config } from '../shared/config/schema.js';
 import { Topics } from '../shared/topics.js';
 import { DEVICE_OFFLINE, DEVICE_ONLINE } from '../shared/messages.js';
+import { dingTemplate } from '../shared/ding.js';
 
 export interface DiscoveryMessage {
   topic: string;
@@ -16,9 +17,7 @@ export function discoveryNodeId(deviceId: string): string {
   return `bellhop_${deviceId}`;
 }
 
-const DING_TEMPLATE =
-  '{"specversion":"1.0","id":"ha-{{ now().timestamp() }}","source":"homeassistant","type":"bell.test",' +
-  '"time":"{{ utcnow().isoformat() }}","severity":"info","datacontenttype":"application/json","data":{}}';
+const DING_TEMPLATE = dingTemplate('homeassistant');
 
 export function discoveryMessages(config: Config, version: string): DiscoveryMessage[] {
   const { id, homeAssistant } = config.device;

@@ -3,10 +3,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Metrics } from '../shared/metrics.js';
 import type { Topics } from '../shared/topics.js';
-import { DEVICE_ONLINE, DeliveryReport, parseRang } from '../shared/messages.js';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-
-const checkDelivery = TypeCompiler.Compile(DeliveryReport);
+import { DEVICE_ONLINE, DeliveryReport, parse, parseRang } from '../shared/messages.js';
 
 export class MetricsObserver {
   #client: MqttClient;
@@ -34,16 +31,13 @@ export class MetricsObserver {
   }
 
   #observe(topic: string, payload: Buffer): void {
-    if (topic === this.#topics.slackDelivered()) {
-      try {
-        const report: unknown = JSON.parse(payload.toString());
-        if (checkDelivery.Check(report)) this.#metrics.slackDeliveries.inc({ status: report.status });
-      } catch {
-        // Not ours to judge; the status page logs malformed reports.
-      }
+    const route = this.#topics.parse(topic);
+    if (route?.kind === 'slack-delivered') {
+      // A malformed report is not ours to judge; the status page logs it.
+      const report = parse(DeliveryReport, payload);
+      if (report) this.#metrics.slackDeliveries.inc({ status: report.status });
       return;
     }
-    const route = this.#topics.parse(topic);
     if (route?.kind !== 'device') return;
     if (route.channel === 'status') {
       if (payload.toString() === DEVICE_ONLINE) this.#online.add(route.deviceId);

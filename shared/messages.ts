@@ -1,6 +1,23 @@
 // Payloads on the device topics (the event topics carry Envelopes).
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+/** The one way a subscriber reads a JSON payload: the value if it fits the schema, else undefined. */
+export function parse<T extends TSchema>(schema: T, payload: Buffer | string): Static<T> | undefined {
+  let check = compiled.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  try {
+    const value: unknown = JSON.parse(payload.toString());
+    return check.Check(value) ? (value as Static<T>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const DEVICE_ONLINE = 'online';
 export const DEVICE_OFFLINE = 'offline';
@@ -19,16 +36,7 @@ export const RangReport = Type.Object({
 });
 export type RangReport = Static<typeof RangReport>;
 
-const compiledRang = TypeCompiler.Compile(RangReport);
-
-export function parseRang(payload: Buffer | string): RangReport | undefined {
-  try {
-    const v: unknown = JSON.parse(payload.toString());
-    return compiledRang.Check(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseRang = (payload: Buffer | string): RangReport | undefined => parse(RangReport, payload);
 
 /** Retained on devices/<id>/mute (or devices/all/mute): bells stay silent until `until`. */
 export const MuteState = Type.Object({
@@ -37,17 +45,19 @@ export const MuteState = Type.Object({
 });
 export type MuteState = Static<typeof MuteState>;
 
-const compiledMute = TypeCompiler.Compile(MuteState);
-
 export function parseMute(payload: Buffer | string): MuteState | undefined {
   if (payload.length === 0) return { until: null }; // a cleared retained message
-  try {
-    const v: unknown = JSON.parse(payload.toString());
-    return compiledMute.Check(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  return parse(MuteState, payload);
 }
+
+/** When a mute state stops silencing the bells (epoch ms), or null when it does not now. */
+export function mutedUntil(mute: MuteState | undefined, now: number): number | null {
+  if (!mute?.until) return null;
+  const until = Date.parse(mute.until);
+  return !Number.isNaN(until) && until > now ? until : null;
+}
+
+export const isMuted = (mute: MuteState | undefined, now: number): boolean => mutedUntil(mute, now) !== null;
 
 /**
  * What the Slack sink did with an event, on <prefix>/slack/delivered (not retained),

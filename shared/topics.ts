@@ -40,6 +40,7 @@ export class Topics {
   parse(topic: string):
     | { kind: 'event'; type: string }
     | { kind: 'device'; deviceId: string; channel: DeviceChannel }
+    | { kind: 'slack-delivered' }
     | undefined {
     if (!topic.startsWith(`${this.prefix}/`)) return undefined;
     const rest = topic.slice(this.prefix.length + 1).split('/');
@@ -47,6 +48,7 @@ export class Topics {
     if (rest[0] === 'devices' && rest.length === 3 && isChannel(rest[2]) && rest[1]) {
       return { kind: 'device', deviceId: rest[1], channel: rest[2] };
     }
+    if (rest.length === 2 && rest[0] === 'slack' && rest[1] === 'delivered') return { kind: 'slack-delivered' };
     return undefined;
   }
 }

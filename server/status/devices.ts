@@ -2,7 +2,7 @@
 // messages and the rang reports. Bounded: ids beyond maxDevices are ignored, so a
 // client spraying topics cannot grow it without end.
 import { BROADCAST_DEVICE } from '../../shared/topics.js';
-import { DEVICE_OFFLINE, DEVICE_ONLINE, type DeviceState, type MuteState } from '../../shared/messages.js';
+import { DEVICE_OFFLINE, DEVICE_ONLINE, mutedUntil, type DeviceState, type MuteState } from '../../shared/messages.js';
 import type { DeviceView, DevicesReply } from './schemas.js';
 
 export interface DeviceBoardOptions {
@@ -87,9 +87,9 @@ export class DeviceBoard {
     const rec = this.#devices.get(id);
     if (!rec) return undefined;
     const now = this.#now();
-    const own = futureUntil(rec.mute, now);
-    const all = futureUntil(this.#allMute, now);
-    const mutedUntil = own !== null && all !== null ? Math.max(own, all) : (own ?? all);
+    const own = mutedUntil(rec.mute, now);
+    const all = mutedUntil(this.#allMute, now);
+    const until = own !== null && all !== null ? Math.max(own, all) : (own ?? all);
     const state = rec.state;
     return {
       id: rec.id,
@@ -98,8 +98,8 @@ export class DeviceBoard {
       version: state?.version ?? null,
       uptimeSeconds: state?.uptimeSeconds ?? null,
       heartbeatAt: state?.at ?? null,
-      muted: mutedUntil !== null || (state?.muted ?? false),
-      mutedUntil: iso(mutedUntil),
+      muted: until !== null || (state?.muted ?? false),
+      mutedUntil: iso(until),
       quiet: state?.quiet ?? false,
       lastRing: rec.lastRing ?? null,
     };
@@ -108,7 +108,7 @@ export class DeviceBoard {
   list(): Omit<DevicesReply, 'brokerConnected'> {
     const ids = [...this.#devices.keys()].sort();
     return {
-      allMutedUntil: iso(futureUntil(this.#allMute, this.#now())),
+      allMutedUntil: iso(mutedUntil(this.#allMute, this.#now())),
       devices: ids.map((id) => this.view(id)!),
     };
   }
@@ -135,12 +135,6 @@ export class DeviceBoard {
     if (!ring || Number.isNaN(Date.parse(ring.at))) return;
     if (!rec.lastRing || Date.parse(ring.at) > Date.parse(rec.lastRing.at)) rec.lastRing = { eventId: ring.eventId, at: ring.at };
   }
-}
-
-function futureUntil(mute: MuteState | undefined, now: number): number | null {
-  if (!mute?.until) return null;
-  const until = Date.parse(mute.until);
-  return until > now ? until : null;
 }
 
 function startedAt(state: DeviceState): number | null {

@@ -9,7 +9,7 @@ import type { Part } from '../../shared/part.js';
 import type { StatusConfig } from '../../shared/config/schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
-import { EnvelopeError, parseEnvelope, toEnvelope } from '../../shared/envelope.js';
+import { EnvelopeError, parseEnvelope } from '../../shared/envelope.js';
 import { parseMute } from '../../shared/messages.js';
 import { EventPublisher } from '../publisher.js';
 import { EventStore, type RecentFilter } from './store.js';
@@ -18,6 +18,7 @@ import { MinuteCounter, MINUTE_MS } from './counter.js';
 import { deliveryStep, rangStep } from './describe.js';
 import { parseDeviceState, parseSeenDelivery, parseSeenRang } from './wire.js';
 import type { DevicesReply, DeviceView, EventSummary, StatsReply, Trace, TraceStep } from './schemas.js';
+import { dingCommand } from '../../shared/ding.js';
 
 export interface StatusPartOptions {
   config: StatusConfig;
@@ -129,25 +130,23 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
 
   /** Sends a bell.test ding to one bell; resolves with its event id once the broker holds it. */
   async ring(deviceId: string, by: string): Promise<string> {
-    const envelope = toEnvelope(
-      { type: 'bell.test', source: `status/${by}`, subject: 'Ring button' },
-      { source: `status/${by}`, now: () => new Date(this.#clock.now()) },
-    );
+    const ding = dingCommand(this.#topics, [deviceId], { source: `status/${by}`, subject: 'Ring button', now: () => new Date(this.#clock.now()) });
+    const envelope = ding.event;
     const publisher = new EventPublisher(this.#opts.client, this.#topics, this.#opts.publishTimeoutMs);
-    await publisher.publishRaw(this.#topics.device(deviceId, 'ding'), JSON.stringify(envelope));
+    await publisher.publishRaw(ding.topics[0]!, ding.payload);
     this.#log.info({ eventId: envelope.id, deviceId, by }, 'ring requested from the status page');
     return envelope.id;
   }
 
   #handle(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const now = new Date(this.#clock.now());
-    if (topic === this.#topics.slackDelivered()) {
+    const route = this.#topics.parse(topic);
+    if (!route) return;
+    if (route.kind === 'slack-delivered') {
       const report = parseSeenDelivery(payload);
       if (!report) return void this.#log.debug({ topic }, 'ignored a malformed delivery report');
       return this.#step(report.eventId, deliveryStep(report, now));
     }
-    const route = this.#topics.parse(topic);
-    if (!route) return;
     if (route.kind === 'event') return this.#event(topic, payload, now);
     const { deviceId, channel } = route;
     switch (channel) {

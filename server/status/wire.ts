@@ -2,9 +2,8 @@
 // contracts, loosened only where a newer agent or Slack sink may say something this
 // server does not know yet (a new suppress reason or delivery status): the trace
 // should still show it rather than drop the whole report.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { DeliveryReport, DeviceState, RangReport } from '../../shared/messages.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { DeliveryReport, DeviceState, RangReport, parse } from '../../shared/messages.js';
 
 export const SeenRang = Type.Composite([
   Type.Omit(RangReport, ['suppressed']),
@@ -18,22 +17,9 @@ export const SeenDelivery = Type.Composite([
 ]);
 export type SeenDelivery = Static<typeof SeenDelivery>;
 
-const rang = TypeCompiler.Compile(SeenRang);
-const delivery = TypeCompiler.Compile(SeenDelivery);
-const state = TypeCompiler.Compile(DeviceState);
-
-function parseWith<T extends TSchema>(check: TypeCheck<T>, payload: Buffer): Static<T> | undefined {
-  try {
-    const value: unknown = JSON.parse(payload.toString());
-    return check.Check(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const parseSeenRang = (payload: Buffer): SeenRang | undefined => parseWith(rang, payload);
-export const parseSeenDelivery = (payload: Buffer): SeenDelivery | undefined => parseWith(delivery, payload);
-export const parseDeviceState = (payload: Buffer): DeviceState | undefined => parseWith(state, payload);
+export const parseSeenRang = (payload: Buffer): SeenRang | undefined => parse(SeenRang, payload);
+export const parseSeenDelivery = (payload: Buffer): SeenDelivery | undefined => parse(SeenDelivery, payload);
+export const parseDeviceState = (payload: Buffer): DeviceState | undefined => parse(DeviceState, payload);
 
 /** Report fields are free text from other machines; long ones are cut so memory stays bounded. */
 export function clip(text: string, max = 500): string {

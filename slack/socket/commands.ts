@@ -8,11 +8,11 @@ import type { SlackConfig } from '../../shared/config/schema.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import { BROADCAST_DEVICE, type Topics } from '../../shared/topics.js';
-import { toEnvelope } from '../../shared/envelope.js';
 import { DEVICE_ONLINE, type MuteState, type RangReport } from '../../shared/messages.js';
 import { describeError } from '../api.js';
 import { isMuted, type DeviceDirectory } from './devices.js';
 import { muteAnswer, parseCommand, ringAnswer, statusAnswer, unknownBell, unmuteAnswer, usage, type RingOutcome } from './ding.js';
+import { dingCommand } from '../../shared/ding.js';
 
 const SlashCommandPayload = Type.Object({
   command: Type.String(),
@@ -146,18 +146,19 @@ export class DingCommands {
       ask = known.filter((b) => b.status === DEVICE_ONLINE).map((b) => b.id);
       if (known.length > 0 && ask.length === 0) return this.#respond(payload, ringAnswer({ asked: [], offline, waitedMs: 0, now }), log);
     }
-    const event = toEnvelope(
-      { type: 'bell.test', subject: `${this.#opts.slack.command.name} by ${payload.user_name ? `@${payload.user_name}` : payload.user_id}`, data: { requestedBy: payload.user_id } },
-      { source: 'slack' },
-    );
+    const ding = dingCommand(this.#topics, ask, {
+      source: 'slack',
+      subject: `${this.#opts.slack.command.name} by ${payload.user_name ? `@${payload.user_name}` : payload.user_id}`,
+      data: { requestedBy: payload.user_id },
+    });
+    const event = ding.event;
     const waitMs = this.#opts.slack.command.waitMs;
     // Listen before publishing: a bell on the same machine can answer within milliseconds.
     const answers = this.#collect(event.id, ask, waitMs);
     const sentAt = this.#clock.now();
     try {
       // Only bells that are online: a ding must never go off later, out of context.
-      const topics = ask.length > 0 ? ask.map((id) => this.#topics.device(id, 'ding')) : [this.#topics.device(BROADCAST_DEVICE, 'ding')];
-      await Promise.all(topics.map((t) => this.#opts.publish(t, JSON.stringify(event), false)));
+      await Promise.all(ding.topics.map((t) => this.#opts.publish(t, ding.payload, false)));
     } catch (err) {
       answers.cancel();
       log.error({ err: describeError(err) }, 'could not publish the ding');

@@ -1,10 +1,9 @@
 // What the Socket Mode app knows about the bells, from the retained device topics:
 // online/offline (and since when), the heartbeat state, mutes, and recent rings.
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { DEVICE_OFFLINE, DEVICE_ONLINE, DeviceState, parseMute, parseRang, type MuteState, type RangReport } from '../../shared/messages.js';
+import { DEVICE_OFFLINE, DEVICE_ONLINE, DeviceState, parse, parseMute, parseRang, type MuteState, type RangReport } from '../../shared/messages.js';
 import { BROADCAST_DEVICE, type Topics } from '../../shared/topics.js';
 
-const compiledState = TypeCompiler.Compile(DeviceState);
+export { isMuted } from '../../shared/messages.js';
 
 export interface BellInfo {
   id: string;
@@ -54,17 +53,14 @@ export class DeviceDirectory {
         else bell.since = now;
       }
     } else if (channel === 'state') {
-      try {
-        const value: unknown = JSON.parse(payload.toString());
-        if (compiledState.Check(value)) {
-          const bell = this.#bell(deviceId);
-          bell.state = value;
-          if (value.lastRing && (!bell.lastRing || bell.lastRing.at < value.lastRing.at)) {
-            bell.lastRing = { ...value.lastRing, type: bell.lastRing?.eventId === value.lastRing.eventId ? bell.lastRing.type : '' };
-          }
+      // A malformed heartbeat says nothing; keep what we had.
+      const value = parse(DeviceState, payload);
+      if (value) {
+        const bell = this.#bell(deviceId);
+        bell.state = value;
+        if (value.lastRing && (!bell.lastRing || bell.lastRing.at < value.lastRing.at)) {
+          bell.lastRing = { ...value.lastRing, type: bell.lastRing?.eventId === value.lastRing.eventId ? bell.lastRing.type : '' };
         }
-      } catch {
-        // A malformed heartbeat says nothing; keep what we had.
       }
     } else if (channel === 'rang') {
       const report = parseRang(payload);
@@ -102,11 +98,4 @@ export class DeviceDirectory {
     }
     return bell;
   }
-}
-
-/** True while a mute state silences the bells. */
-export function isMuted(mute: MuteState | undefined, now: number): boolean {
-  if (!mute?.until) return false;
-  const until = Date.parse(mute.until);
-  return !Number.isNaN(until) && until > now;
 }

@@ -16,6 +16,8 @@ describe('topic scheme', () => {
     expect(t.parse('bellhop/events/error/raised')).toEqual({ kind: 'event', type: 'error.raised' });
     expect(t.parse('bellhop/devices/office-bell/rang')).toEqual({ kind: 'device', deviceId: 'office-bell', channel: 'rang' });
     expect(t.parse('other/events/user/signup')).toBeUndefined();
+    expect(t.parse('bellhop/slack/delivered')).toEqual({ kind: 'slack-delivered' });
+    expect(t.parse('bellhop/slack/other')).toBeUndefined();
     expect(t.parse('bellhop/devices/office-bell/unknown')).toBeUndefined();
   });
 
