@@ -15,6 +15,8 @@ export interface BellInfo {
   lastRing?: { at: string; eventId: string; type: string };
 }
 
+const MAX_BELLS = 500;
+
 export class DeviceDirectory {
   #topics: Topics;
   #bells = new Map<string, BellInfo>();
@@ -94,7 +96,9 @@ export class DeviceDirectory {
     let bell = this.#bells.get(id);
     if (!bell) {
       bell = { id };
-      this.#bells.set(id, bell);
+      // Bounded like the status page's board: a client spraying device topics cannot grow it
+      // without end (past the cap, new ids are kept in a scratch record that is not listed).
+      if (this.#bells.size < MAX_BELLS && id.length <= 100) this.#bells.set(id, bell);
     }
     return bell;
   }
