@@ -24,6 +24,7 @@ export class Runner {
 
   /** Starts a part; if it fails, stops the ones already running and rethrows. */
   async start(part: Part): Promise<void> {
+    part.onFatal?.((err) => this.#fail(part.name, err));
     try {
       await part.start();
     } catch (err) {
@@ -43,6 +44,14 @@ export class Runner {
     this.#log.fatal({ err }, why);
     this.#log.flush();
     void this.#shutdown(why, 1);
+  }
+
+  /** A part that cannot go on: one line that says what to fix (no stack: it is not a bug), then exit 1. */
+  #fail(part: string, err: Error): void {
+    this.#lowAll();
+    this.#log.fatal({ part }, `${err.message}; exiting so the service manager restarts it once that is fixed`);
+    this.#log.flush();
+    void this.#shutdown(`${part} cannot go on`, 1);
   }
 
   async #shutdown(why: string, code: number): Promise<void> {

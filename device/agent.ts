@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import type { Config } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
-import type { Part } from '../shared/part.js';
+import { FatalSignal, type Part } from '../shared/part.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics, BROADCAST_DEVICE } from '../shared/topics.js';
 import { parseEnvelope, EnvelopeError, type Envelope } from '../shared/envelope.js';
@@ -18,7 +18,7 @@ import {
   type RangReport,
   type SuppressReason,
 } from '../shared/messages.js';
-import { connectMqtt, mqttSettings, subscribeChecked, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, onLoginRefused, subscribeChecked, type MqttClient } from '../shared/mqtt.js';
 import { BellController, type RingOutcome, type RingRequest } from './bell.js';
 import { RecentIds } from './dedup.js';
 import { QuietHours } from './quiet-hours.js';
@@ -54,6 +54,7 @@ export interface AgentEvents {
 
 export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   readonly name = 'agent';
+  #fatal = new FatalSignal();
   #opts: AgentOptions;
   #clock: Clock;
   #log: Logger;
@@ -114,6 +115,10 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     return state;
   }
 
+  onFatal(listener: (err: Error) => void): void {
+    this.#fatal.on(listener);
+  }
+
   async start(): Promise<void> {
     const { config, driver } = this.#opts;
     const device = config.device;
@@ -133,6 +138,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       clean: false,
       will: { topic: status, payload: Buffer.from(DEVICE_OFFLINE), qos: 1, retain: true },
     });
+    onLoginRefused(client, "device.mqtt.username and device.mqtt.password (the bell's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     this.#backoff = new ReconnectBackoff(client, { baseMs: config.mqtt.reconnectMs, maxMs: device.reconnectMaxMs });
     this.#backoff.start();

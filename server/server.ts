@@ -2,9 +2,9 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Config } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
-import type { Part } from '../shared/part.js';
+import { FatalSignal, type Part } from '../shared/part.js';
 import { Topics } from '../shared/topics.js';
-import { connectMqtt, mqttSettings, waitForConnect, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, onLoginRefused, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import { buildApp } from './app.js';
 import { EventPublisher } from './publisher.js';
 import { MetricsObserver } from './metrics-observer.js';
@@ -27,6 +27,7 @@ export interface ServerPartOptions {
 
 export class ServerPart implements Part {
   readonly name = 'server';
+  #fatal = new FatalSignal();
   #opts: ServerPartOptions;
   #log: Logger;
   #mqtt: MqttClient | undefined;
@@ -58,6 +59,10 @@ export class ServerPart implements Part {
     return this.#mqtt;
   }
 
+  onFatal(listener: (err: Error) => void): void {
+    this.#fatal.on(listener);
+  }
+
   async start(): Promise<void> {
     const { config } = this.#opts;
     const topics = new Topics(config.mqtt.topicPrefix);
@@ -65,6 +70,7 @@ export class ServerPart implements Part {
       clientId: `bellhop-server-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       clean: true,
     });
+    onLoginRefused(client, "server.mqtt.username and server.mqtt.password (the server's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     client.on('connect', () => this.#log.info('connected to MQTT broker'));
     client.on('offline', () => this.#log.warn('MQTT broker unreachable; answering 503 until it is back'));

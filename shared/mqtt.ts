@@ -54,6 +54,28 @@ export function connectMqtt(settings: MqttSettings, extra: IClientOptions = {}):
   return client;
 }
 
+/** CONNACK refusals that retrying will not fix: bad credentials, not authorized, banned
+ *  (MQTT 3.1.1 return codes 4 and 5; MQTT 5 reason codes 0x86, 0x87, 0x8A, 0x8C). */
+const LOGIN_REFUSALS = new Set([4, 5, 0x86, 0x87, 0x8a, 0x8c]);
+
+export function isLoginRefused(err: Error & { code?: unknown }): boolean {
+  return typeof err.code === 'number' && LOGIN_REFUSALS.has(err.code);
+}
+
+/**
+ * Calls `refused` once when the broker refuses this client's login, at the first connect or
+ * at any reconnect, with a message naming the keys to fix. mqtt.js would otherwise retry the
+ * same wrong password forever while the part looks alive.
+ */
+export function onLoginRefused(client: MqttClient, keys: string, refused: (err: Error) => void): void {
+  let said = false;
+  client.on('error', (err: Error & { code?: unknown }) => {
+    if (said || !isLoginRefused(err)) return;
+    said = true;
+    refused(new Error(`the MQTT broker refused the login (${err.message}): check ${keys}`, { cause: err }));
+  });
+}
+
 /** Resolves at the first connect; rejects on a refusal (bad credentials) or after timeoutMs. */
 export function waitForConnect(client: MqttClient, timeoutMs: number): Promise<void> {
   if (client.connected) return Promise.resolve();

@@ -11,12 +11,12 @@ import type { IPublishPacket } from 'mqtt';
 import type { Config } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
-import type { Part } from '../shared/part.js';
+import { FatalSignal, type Part } from '../shared/part.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics } from '../shared/topics.js';
 import { EnvelopeError, parseEnvelope, type Envelope } from '../shared/envelope.js';
 import { parseRang, type DeliveryReport, type RangReport } from '../shared/messages.js';
-import { connectMqtt, mqttSettings, subscribeChecked, waitForConnect, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, onLoginRefused, subscribeChecked, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
@@ -47,6 +47,7 @@ export interface SlackSinkEvents {
 
 export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   readonly name = 'slack-sink';
+  #fatal = new FatalSignal();
   #opts: SlackSinkOptions;
   #log: Logger;
   #topics: Topics;
@@ -80,6 +81,10 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     return this.#outbox?.pendingJobs ?? 0;
   }
 
+  onFatal(listener: (err: Error) => void): void {
+    this.#fatal.on(listener);
+  }
+
   async start(): Promise<void> {
     const { config } = this.#opts;
     const slack = config.slack;
@@ -104,6 +109,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     for (const job of jobs.sort((a, b) => a.seq - b.seq)) this.#admit(job);
 
     const client = connectMqtt(mqttSettings(config, slack.mqtt), { clientId: slack.mqttClientId, clean: false });
+    onLoginRefused(client, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     client.handleMessage = (packet, done) => {
       // mqtt.js reads the next message only after done(): the PUBACK goes out once the outbox has the event.

@@ -32,7 +32,8 @@ export function registerParts(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { config, logger } = setup(cmd);
       const { agent, driver } = await buildAgent(config, logger, print);
+      // Said only once the broker has answered the subscription, never on a bare start.
+      agent.once('subscribed', () => print(`bellhop agent ${config.device.id} (${driver.name} driver) subscribed via ${resolveMqttUrl(config)}`));
       await runParts([agent], logger, [() => agent.emergencyLow()]);
-      print(`bellhop agent ${config.device.id} (${driver.name} driver) subscribed via ${resolveMqttUrl(config)}`);
     });
 }

@@ -9,10 +9,10 @@ import { SocketModeClient } from '@slack/socket-mode';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../shared/config/schema.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Part } from '../../shared/part.js';
+import { FatalSignal, type Part } from '../../shared/part.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
-import { connectMqtt, mqttSettings, subscribeChecked, type MqttClient } from '../../shared/mqtt.js';
+import { connectMqtt, mqttSettings, onLoginRefused, subscribeChecked, type MqttClient } from '../../shared/mqtt.js';
 import { describeError } from '../api.js';
 import { slackLogger } from '../slack-logger.js';
 import { DeviceDirectory } from './devices.js';
@@ -39,6 +39,7 @@ const REFRESH_REASONS = new Set(['refresh_requested', 'warning']);
 
 export class SocketApp implements Part {
   readonly name = 'slack-socket';
+  #fatal = new FatalSignal();
   #opts: SocketAppOptions;
   #log: Logger;
   #topics: Topics;
@@ -79,6 +80,10 @@ export class SocketApp implements Part {
     return this.#connections;
   }
 
+  onFatal(listener: (err: Error) => void): void {
+    this.#fatal.on(listener);
+  }
+
   async start(): Promise<void> {
     const { config } = this.#opts;
     const slack = config.slack;
@@ -89,6 +94,7 @@ export class SocketApp implements Part {
       clientId: `bellhop-slack-app-${process.pid}-${randomUUID().slice(0, 8)}`,
       clean: true,
     });
+    onLoginRefused(mqtt, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = mqtt;
     mqtt.on('message', (topic, payload, packet) => this.#devices.onMessage(topic, payload, packet.retain, this.#clock.now()));
     // The bells' retained statuses arrive with the subscription; wait a little for them so
