@@ -19,11 +19,15 @@ export async function buildBroker(config: Config, logger: Logger): Promise<Broke
 }
 
 /** `metrics`: a registry shared with the Slack part of the same process (`bellhop start`), so /metrics shows its counters too. */
-export async function buildServer(config: Config, logger: Logger, metrics?: Metrics): Promise<{ server: ServerPart; token: string; generated: boolean }> {
-  const [{ ServerPart }, { resolveApiTokens }] = await Promise.all([import('../server/server.js'), import('../server/api-token.js')]);
+export async function buildServer(
+  config: Config,
+  logger: Logger,
+  metrics?: Metrics,
+): Promise<{ server: ServerPart; token: string; tokenFile: string | undefined }> {
+  const [{ ServerPart }, { resolveApiTokens, TOKEN_FILE }] = await Promise.all([import('../server/server.js'), import('../server/api-token.js')]);
   const { tokens, generated } = resolveApiTokens(config.server.tokens, config.dataDir);
   const server = new ServerPart({ config, tokens, logger, ...(metrics ? { metrics } : {}) });
-  return { server, token: tokens[0]!.token, generated };
+  return { server, token: tokens[0]!.token, tokenFile: generated ? join(config.dataDir, TOKEN_FILE) : undefined };
 }
 
 export async function buildAgent(

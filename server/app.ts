@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from '../shared/logger.js';
 import type { ServerConfig, SourcesConfig } from '../shared/config/schema.js';
 import { makeTypeFilter } from '../shared/event-types.js';
-import { installErrorHandler } from './errors.js';
+import { HttpError, installErrorHandler } from './errors.js';
 import { eventsRoutes } from './routes/events.js';
 import { decorateRequestFields } from './request-fields.js';
 import { healthRoutes } from './routes/health.js';
@@ -38,6 +38,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   installErrorHandler(app, opts.config.retryAfterSeconds, opts.metrics);
   decorateRequestFields(app);
+  // Nothing here inflates bodies: a compressed one would be read as garbage, or worse, as plain.
+  app.addHook('onRequest', async (request) => {
+    const coding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (coding && coding !== 'identity') {
+      throw new HttpError('unsupported_media_type', `Content-Encoding ${coding} is not accepted: send the body uncompressed`);
+    }
+  });
   const publisher = opts.publisher;
   const sources = opts.sources && (await openSources({ ...opts.sources, publisher, logger: opts.logger }));
   if (sources) app.addHook('onClose', () => sources.close());

@@ -102,6 +102,13 @@ export function installErrorHandler(app: FastifyInstance, retryAfterSeconds: num
       return refuse(reply, 'invalid_event', error.message);
     }
     const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+    if (mapped === 'unsupported_media_type') {
+      return refuse(reply, mapped, `send the body as JSON with Content-Type: application/json (got ${request.headers['content-type'] ?? 'no Content-Type'})`);
+    }
+    if (mapped === 'payload_too_large') {
+      const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit;
+      return refuse(reply, mapped, `the body is over the limit of ${limit} bytes${limit === app.initialConfig.bodyLimit ? ' (server.bodyLimit)' : ''}`);
+    }
     if (mapped) return refuse(reply, mapped, error.message);
     if (error instanceof SyntaxError || fe.statusCode === 400) {
       return refuse(reply, 'bad_json', error.message);

@@ -21,7 +21,7 @@ export function registerStart(program: Command): void {
         config = { ...config, mqtt: { ...config.mqtt, url: broker.url } };
       }
       const metrics = await sharedMetrics(config);
-      const { server, token } = await buildServer(config, logger, metrics);
+      const { server, token, tokenFile } = await buildServer(config, logger, metrics);
       // Without a bot token the sink runs dry and prints what it would post.
       const slack = await buildSlack(config, logger, print, metrics);
       const socketApp = slack.socketApp;
@@ -41,12 +41,16 @@ export function registerStart(program: Command): void {
       print('bellhop is running');
       print(`  broker  ${broker ? `${broker.url} (embedded, data in ${config.dataDir})` : `${resolveMqttUrl(config)} (external)`}`);
       print(`  server  ${server.url}`);
-      if (config.status.enabled) print(`  status  ${server.url}/status/ (sign in with the API token below)`);
+      // The token itself only to a person at a terminal: under systemd stdout is the journal.
+      const bearer = tokenFile ? (process.stdout.isTTY ? token : `$(cat '${tokenFile}')`) : '$BELLHOP_TOKEN';
+      const where = tokenFile ? `the API token in ${tokenFile}` : 'one of your server.tokens';
+      if (config.status.enabled) print(`  status  ${server.url}/status/ (sign in with ${where})`);
       print(`  bell    ${config.device.id} via the ${driver.name} GPIO driver (pin ${config.device.gpio.pin})`);
       for (const line of describeSlack(config, slack)) print(`  ${line}`);
       print('');
       print('Ring the bell:');
-      print(`  curl -X POST ${server.url}/v1/events -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -d '${body}'`);
+      print(`  curl -X POST ${server.url}/v1/events -H "Authorization: Bearer ${bearer}" -H 'Content-Type: application/json' -d '${body}'`);
+      if (!tokenFile) print('  (BELLHOP_TOKEN: one of your server.tokens; configured tokens are never printed)');
       print('');
     });
 }

@@ -31,6 +31,8 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
   // skips redaction, which would double its cost on the hot path.
   const accepted = app.log.child({}, { redact: [] });
   if (opts.signed) opts.signed.install(app);
+  // fastify reads text/plain by default; here it is not an event, so it is answered 415.
+  app.removeContentTypeParser('text/plain');
 
   app.post(
     '/v1/events',

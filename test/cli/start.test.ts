@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliProcess } from '../helpers/cli.js';
 import { connectClient, startBroker, tempDir, testConfig, waitFor } from '../helpers/world.js';
@@ -22,7 +23,10 @@ describe('bellhop start', () => {
   it('runs the whole bridge on its defaults and the printed curl rings the simulated bell', async () => {
     const data = tempDir();
     const p = start({ BELLHOP_DATA_DIR: data.path, BELLHOP_HTTP_PORT: '0', BELLHOP_MQTT_PORT: '0', BELLHOP_GPIO_DRIVER: 'sim' });
-    const [, url, token, body] = await p.waitForOutput(/curl -X POST (\S+) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application\/json' -d '(.+)'/);
+    const [, url, file, body] = await p.waitForOutput(/curl -X POST (\S+) -H "Authorization: Bearer \$\(cat '(.+?)'\)" -H 'Content-Type: application\/json' -d '(.+)'/);
+    const token = readFileSync(file!, 'utf8').trim();
+    // Not a terminal (as under systemd): the banner names the file, never the token.
+    expect(p.stdout()).not.toContain(token);
     const res = await fetch(url!, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
     expect(res.status).toBe(202);
     await p.waitForOutput(/\*ding\*/);

@@ -88,6 +88,9 @@ describe('POST /v1/events against a real broker', () => {
     ['a batch over maxBatch', () => postEvents(server.url, Array.from({ length: 6 }, () => ({ type: 'user.signup' }))), 400, 'invalid_event'],
     ['a body over the size limit', () => postEvents(server.url, { type: 'user.signup', data: { blob: 'x'.repeat(4096) } }), 413, 'payload_too_large'],
     ['a non-JSON content type', () => postEvents(server.url, 'type=user.signup', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type'],
+    ['a text/plain body', () => postEvents(server.url, JSON.stringify({ type: 'user.signup' }), { 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
+    ['a compressed body', () => postEvents(server.url, JSON.stringify({ type: 'user.signup' }), { 'content-encoding': 'deflate' }), 415, 'unsupported_media_type'],
+    ['an unknown content coding', () => postEvents(server.url, JSON.stringify({ type: 'user.signup' }), { 'content-encoding': 'br' }), 415, 'unsupported_media_type'],
     ['no token', () => postEvents(server.url, { type: 'user.signup' }, { authorization: '' }), 401, 'unauthorized'],
     ['a wrong token', () => postEvents(server.url, { type: 'user.signup' }, { authorization: 'Bearer wrong-token-wrong-token' }), 401, 'unauthorized'],
     ['a non-bearer scheme', () => postEvents(server.url, { type: 'user.signup' }, { authorization: `Basic ${TEST_TOKEN}` }), 401, 'unauthorized'],
@@ -102,6 +105,15 @@ describe('POST /v1/events against a real broker', () => {
     expect(control.status).toBe(202);
     await waitFor(() => seen.some((e) => e.id === `control-${code}-${status}`), { what: 'the control event' });
     expect(seen.map((e) => e.id)).toEqual([`control-${code}-${status}`]);
+  });
+
+  it('says what to send instead of a refused body, and what the size limit is', async () => {
+    const plain = await postEvents(server.url, JSON.stringify({ type: 'user.signup' }), { 'content-type': 'text/plain' });
+    expect(plain.json.message).toMatch(/Content-Type: application\/json \(got text\/plain\)/);
+    const packed = await postEvents(server.url, JSON.stringify({ type: 'user.signup' }), { 'content-encoding': 'gzip' });
+    expect(packed.json.message).toBe('Content-Encoding gzip is not accepted: send the body uncompressed');
+    const big = await postEvents(server.url, { type: 'user.signup', data: { blob: 'x'.repeat(4096) } });
+    expect(big.json.message).toMatch(/over the limit of \d+ bytes \(server\.bodyLimit\)/);
   });
 
   it('names the offending field in the error message', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +31,10 @@ describe('bellhop start without a Slack token', () => {
     const data = tempDir();
     const p = cli(['start'], { BELLHOP_DATA_DIR: data.path, BELLHOP_HTTP_PORT: '0', BELLHOP_MQTT_PORT: '0', BELLHOP_GPIO_DRIVER: 'sim' });
     await p.waitForOutput(/slack {3}dry run \(no SLACK_BOT_TOKEN\)/);
-    const [, url, token, body] = await p.waitForOutput(/curl -X POST (\S+) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application\/json' -d '(.+)'/);
+    const [, url, file, body] = await p.waitForOutput(/curl -X POST (\S+) -H "Authorization: Bearer \$\(cat '(.+?)'\)" -H 'Content-Type: application\/json' -d '(.+)'/);
+    const token = readFileSync(file!, 'utf8').trim();
+    // Not a terminal (as under systemd): the banner names the file, never the token.
+    expect(p.stdout()).not.toContain(token);
     const res = await fetch(url!, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
     expect(res.status).toBe(202);
     await p.waitForOutput(/slack \(dry run\) would post to #bellhop: :large_blue_circle: A new customer signed up/);
