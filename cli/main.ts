@@ -12,9 +12,11 @@ import { registerInstallService } from './commands/install-service.js';
 import { registerPinLow } from './commands/pin-low.js';
 import { registerDocs } from './commands/docs.js';
 import { registerMosquittoConfig } from './commands/mosquitto-config.js';
+import { packageVersion } from '../shared/version.js';
 
 const program = new Command('bellhop')
   .description('Hardware notifier bridge: HTTP events -> MQTT -> a service bell (and Slack)')
+  .version(packageVersion(), '-V, --version', 'print the version of bellhop')
   .option('-c, --config <path>', 'YAML config file (default: $BELLHOP_CONFIG, else built-in defaults)')
   .showHelpAfterError();
 

@@ -27,7 +27,7 @@ import { CatchUp } from './catch-up.js';
 import { patternFor } from './patterns.js';
 import { ReconnectBackoff } from '../shared/reconnect.js';
 import { discoveryMessages } from './home-assistant.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../shared/version.js';
 import type { GpioDriver } from './gpio/driver.js';
 
 /**

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { packageRoot } from '../../device/version.js';
+import { packageRoot } from '../../shared/version.js';
 import { print } from '../context.js';
 
 export type ServiceKind = 'agent' | 'server';

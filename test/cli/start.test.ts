@@ -79,3 +79,12 @@ describe('bellhop agent as its own process', () => {
     }
   });
 });
+
+describe('bellhop --version', () => {
+  it('prints the version in package.json and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const p = runCli(['--version']);
+    expect(await p.exited).toBe(0);
+    expect(p.stdout()).toBe(`${version}\n`);
+  });
+});

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AgentPart } from '../../device/agent.js';
 import { MockGpioDriver } from '../../device/gpio/mock.js';
-import { packageVersion } from '../../device/version.js';
+import { packageVersion } from '../../shared/version.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config/schema.js';
 import { parseEnvelope, toEnvelope } from '../../shared/envelope.js';
