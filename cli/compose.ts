@@ -84,7 +84,7 @@ export async function buildSlack(config: Config, logger: Logger, print: (line: s
       slack: { ...slack, defaultChannel: slack.defaultChannel ?? DRY_RUN_CHANNEL, mqttClientId: `${slack.mqttClientId}-dry-run` },
     };
   }
-  const sink = new SlackSink({ config: sinkConfig, api, logger, ...(metrics ? { metrics } : {}) });
+  const sink = new SlackSink({ config: sinkConfig, api, logger, dryRun: !slack.botToken, ...(metrics ? { metrics } : {}) });
   if (!slack.botToken) {
     sink.on('report', (r) => {
       if (r.status === 'dropped') print(`slack (dry run) would not post event ${r.eventId}: ${r.error ?? 'dropped'}`);

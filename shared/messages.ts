@@ -71,6 +71,8 @@ export const DeliveryReport = Type.Object({
   ts: Type.Optional(Type.String()),
   permalink: Type.Optional(Type.String()),
   error: Type.Optional(Type.String()),
+  /** Set by a sink without a bot token: nothing reached Slack, it was only printed. */
+  dryRun: Type.Optional(Type.Boolean()),
   at: Type.String(),
 });
 export type DeliveryReport = Static<typeof DeliveryReport>;

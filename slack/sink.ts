@@ -34,6 +34,8 @@ export interface SlackSinkOptions {
   connectWaitMs?: number;
   /** Where the outbox lives; tests pass one that fails on demand. */
   createOutbox?: (dir: string, dedupSize: number) => Outbox;
+  /** No bot token: reports say "dry run" so the status page does not claim a post. */
+  dryRun?: boolean;
   /** Counts Slack's 429s; given by `bellhop start`, which serves the same registry on /metrics. */
   metrics?: Metrics;
 }
@@ -295,7 +297,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   }
 
   #report(report: Omit<DeliveryReport, 'at'>): void {
-    const full: DeliveryReport = { ...report, at: new Date(this.#clock.now()).toISOString() };
+    const full: DeliveryReport = { ...report, ...(this.#opts.dryRun ? { dryRun: true } : {}), at: new Date(this.#clock.now()).toISOString() };
     this.emit('report', full);
     this.#mqtt?.publish(this.#topics.slackDelivered(), JSON.stringify(full), { qos: 1 });
   }

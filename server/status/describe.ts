@@ -70,6 +70,11 @@ export function deliveryStep(report: SeenDelivery, receivedAt: Date): TraceStep 
   const inChannel = channel ? ` ${channel}` : '';
   const because = error ? `: ${error}` : '';
   const [outcome, text] = ((): [TraceStep['outcome'], string] => {
+    if (report.dryRun) {
+      // Nothing reached Slack: say what would have happened, never "posted".
+      if (report.status === 'dropped') return ['warn', `dry run: would not post to Slack${because || ': dropped by a rule'}`];
+      return ['warn', `dry run (no SLACK_BOT_TOKEN): would ${report.status === 'updated' ? 'update its message in' : 'post to'}${inChannel || ' Slack'}`];
+    }
     switch (report.status) {
       case 'posted':
         return ['ok', `posted to Slack${inChannel}`];
@@ -89,7 +94,8 @@ export function deliveryStep(report: SeenDelivery, receivedAt: Date): TraceStep 
         return ['warn', `Slack: ${clip(report.status, 100)}${because}`];
     }
   })();
-  const step: TraceStep = { stage: 'slack', at: validTime(report.at, receivedAt), outcome, text, delivery: clip(report.status, 100) };
+  const delivery = report.dryRun ? `dry run: ${clip(report.status, 90)}` : clip(report.status, 100);
+  const step: TraceStep = { stage: 'slack', at: validTime(report.at, receivedAt), outcome, text, delivery };
   if (channel) step.channel = channel;
   if (error) step.error = error;
   // Only web links: the page renders this as a link, and a javascript: URL must never get there.

@@ -37,6 +37,12 @@ describe('trace step wording', () => {
       delivery: 'posted',
     });
     expect(deliveryStep({ eventId: 'e1', status: 'digested', channel: '#ops', at }, now)).toMatchObject({ outcome: 'warn', text: 'went into the Slack digest #ops' });
+    // A sink without a bot token posted nothing: the trace must not say it did.
+    expect(deliveryStep({ eventId: 'e1', status: 'posted', channel: '#bellhop', dryRun: true, at }, now)).toMatchObject({
+      outcome: 'warn',
+      text: 'dry run (no SLACK_BOT_TOKEN): would post to #bellhop',
+      delivery: 'dry run: posted',
+    });
     expect(deliveryStep({ eventId: 'e1', status: 'retrying', error: 'ratelimited', at }, now)).toMatchObject({ outcome: 'warn', text: 'Slack post failed, will retry: ratelimited' });
     expect(deliveryStep({ eventId: 'e1', status: 'failed', error: 'channel_not_found', at }, now)).toMatchObject({ outcome: 'fail', text: 'Slack post failed: channel_not_found' });
     expect(deliveryStep({ eventId: 'e1', status: 'dropped', at }, now).text).toBe('not posted to Slack: dropped by a rule');
