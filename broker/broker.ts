@@ -2,7 +2,7 @@
 // disk, logins and per-role topic ACLs from the config.
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
@@ -17,6 +17,7 @@ import { grantsFor, mayPublish, maySubscribe, type Grants } from './acl.js';
 import { IngressLog } from './ingress-log.js';
 import { PersistenceGuard } from './persistence-guard.js';
 import { connectableUrl } from '../shared/url.js';
+import { openStore } from '../shared/data-folder.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -114,9 +115,8 @@ export class BrokerPart implements Part {
     };
     if (config.persistence === 'level') {
       const dir = join(dataDir, 'broker');
-      mkdirSync(dir, { recursive: true });
       this.#db = new Level<string, Buffer>(dir, { valueEncoding: 'buffer' });
-      await this.#db.open();
+      await openStore(this.#db, dir, "the broker's sessions and retained messages");
       const persistence = levelPersistence(this.#db) as unknown as { outgoingEnqueueCombi: Enqueue };
       const enqueue = persistence.outgoingEnqueueCombi.bind(persistence);
       // Queued for an offline session at the QoS it subscribed with, not the publisher's.

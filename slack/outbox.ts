@@ -10,11 +10,11 @@
 // post or digest is marked as attempted on disk before it is sent, so a restart knows
 // to look for it in Slack before sending it again.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { Envelope } from '../shared/envelope.js';
 import { CHANNEL_ID } from './ids.js';
 import type { BatchOp, EventRecord, Job, Section, Sections, ThreadRoot } from './outbox-records.js';
+import { openStore } from '../shared/data-folder.js';
 
 export type * from './outbox-records.js';
 
@@ -95,14 +95,8 @@ export class Outbox {
   }
 
   async open(): Promise<{ jobs: Job[]; threads: Map<string, ThreadRoot> }> {
-    mkdirSync(this.#dir, { recursive: true });
     const db = new Level<string, unknown>(this.#dir, { valueEncoding: 'json' });
-    try {
-      await db.open();
-    } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      throw new Error(`cannot open the Slack outbox in ${this.#dir}: ${cause} (is another Slack sink using this data folder?)`, { cause: err });
-    }
+    await openStore(db, this.#dir, 'the Slack outbox');
     this.#db = db;
     const jobs: Job[] = [];
     for await (const job of this.#sub('jobs').values()) {
