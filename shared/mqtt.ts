@@ -76,6 +76,33 @@ export function onLoginRefused(client: MqttClient, keys: string, refused: (err: 
   });
 }
 
+/**
+ * Calls `away` once when the client has had no broker connection for `giveUpAfterMs` (from
+ * the start, or since the last connection dropped), so a part does not look alive for days
+ * while it reaches nothing. 0 turns it off. A client being ended on purpose does not count.
+ */
+export function onBrokerAway(client: MqttClient, giveUpAfterMs: number, url: string, away: (err: Error) => void): void {
+  if (giveUpAfterMs <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      away(new Error(`no connection to the MQTT broker at ${url} for ${Math.round(giveUpAfterMs / 1000)} s: check that it runs and that mqtt.url points at it (mqtt.giveUpAfterMs sets how long to wait)`));
+    }, giveUpAfterMs);
+    timer.unref();
+  };
+  const disarm = () => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  arm();
+  client.on('connect', disarm);
+  client.on('close', () => {
+    if (!client.connected && !client.disconnecting) arm();
+  });
+  client.on('end', disarm);
+}
+
 /** Resolves at the first connect; rejects on a refusal (bad credentials) or after timeoutMs. */
 export function waitForConnect(client: MqttClient, timeoutMs: number): Promise<void> {
   if (client.connected) return Promise.resolve();

@@ -74,4 +74,21 @@ describe('a part whose broker login is refused', () => {
       expect(slack.stdout() + slack.stderr()).toMatch(/slack\.mqtt\.username and slack\.mqtt\.password/);
     });
   });
+
+  it('an agent whose broker stays away retries, then exits non-zero after mqtt.giveUpAfterMs naming the URL', async () => {
+    const dir = tempDir();
+    try {
+      const file = configFile(dir.path, 'mqtt:\n  giveUpAfterMs: 1500\n  reconnectMs: 200\n');
+      // Nothing listens on port 9 (discard) here: the connection is refused at once, every time.
+      const agent = run(['--config', file, 'agent'], 'mqtt://127.0.0.1:9', dir.path);
+      const code = await agent.exited;
+      const said = agent.stdout() + agent.stderr();
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      expect(said).toMatch(/no connection to the MQTT broker at mqtt:\/\/127\.0\.0\.1:9 for 2 s: check that it runs and that mqtt\.url points at it/);
+      expect(said).not.toMatch(/subscribed via/);
+    } finally {
+      dir.remove();
+    }
+  });
 });

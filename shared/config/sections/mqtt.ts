@@ -17,6 +17,12 @@ export const MqttSection = Type.Object(
     topicPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$', default: 'bellhop', description: 'First level(s) of every bellhop topic.' }),
     caFile: Type.Optional(Type.String({ description: 'CA certificate (PEM) to trust for mqtts:// brokers.' })),
     reconnectMs: Ms(1000, 100, 60_000, 'Delay between reconnect attempts.'),
+    giveUpAfterMs: Ms(
+      600_000,
+      0,
+      86_400_000,
+      'How long a part keeps retrying a broker it cannot reach before it exits non-zero, so systemd restarts it and the journal says why. 0 = retry forever.',
+    ),
   },
   { additionalProperties: false, default: {} },
 );
