@@ -18,7 +18,7 @@ import {
   type RangReport,
   type SuppressReason,
 } from '../shared/messages.js';
-import { connectMqtt, mqttSettings, onBrokerAway, onLoginRefused, resolveMqttUrl, subscribeChecked, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, type MqttClient } from '../shared/mqtt.js';
 import { BellController, type RingOutcome, type RingRequest } from './bell.js';
 import { RecentIds } from './dedup.js';
 import { QuietHours } from './quiet-hours.js';
@@ -138,8 +138,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       clean: false,
       will: { topic: status, payload: Buffer.from(DEVICE_OFFLINE), qos: 1, retain: true },
     });
-    onLoginRefused(client, "device.mqtt.username and device.mqtt.password (the bell's broker login)", (err) => this.#fatal.raise(err));
-    onBrokerAway(client, config.mqtt.giveUpAfterMs, resolveMqttUrl(config), (err) => this.#fatal.raise(err));
+    failLoudly(client, config, "device.mqtt.username and device.mqtt.password (the bell's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     this.#backoff = new ReconnectBackoff(client, { baseMs: config.mqtt.reconnectMs, maxMs: device.reconnectMaxMs });
     this.#backoff.start();

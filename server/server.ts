@@ -4,7 +4,7 @@ import type { Config } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
 import { FatalSignal, type Part } from '../shared/part.js';
 import { Topics } from '../shared/topics.js';
-import { connectMqtt, mqttSettings, onBrokerAway, onLoginRefused, resolveMqttUrl, waitForConnect, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, failLoudly, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import { buildApp } from './app.js';
 import { EventPublisher } from './publisher.js';
 import { MetricsObserver } from './metrics-observer.js';
@@ -70,8 +70,7 @@ export class ServerPart implements Part {
       clientId: `bellhop-server-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       clean: true,
     });
-    onLoginRefused(client, "server.mqtt.username and server.mqtt.password (the server's broker login)", (err) => this.#fatal.raise(err));
-    onBrokerAway(client, config.mqtt.giveUpAfterMs, resolveMqttUrl(config), (err) => this.#fatal.raise(err));
+    failLoudly(client, config, "server.mqtt.username and server.mqtt.password (the server's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     client.on('connect', () => this.#log.info('connected to MQTT broker'));
     client.on('offline', () => this.#log.warn('MQTT broker unreachable; answering 503 until it is back'));

@@ -11,11 +11,11 @@ export async function openStore(db: Openable, dir: string, what: string): Promis
     mkdirSync(dir, { recursive: true });
     await db.open();
   } catch (err) {
-    throw new Error(`cannot open ${what} in ${dir}: ${explain(err)}`, { cause: err });
+    throw new Error(`cannot open ${what} in ${dir}: ${explain(err, dir)}`, { cause: err });
   }
 }
 
-function explain(err: unknown): string {
+function explain(err: unknown, dir: string): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? (err as { code?: string }).code;
   const message = cause?.message ?? (err as Error).message;
@@ -23,7 +23,7 @@ function explain(err: unknown): string {
     return 'another bellhop process holds it (a second `bellhop start`, or `bellhop broker` next to `bellhop start`): stop the other one, or give this one its own folder with BELLHOP_DATA_DIR';
   }
   if (code === 'EACCES' || /permission denied/i.test(message)) {
-    return `permission denied: make the folder yours (sudo chown -R "$(id -un)" <folder>) or point BELLHOP_DATA_DIR at one you own`;
+    return `permission denied: make the folder yours (sudo chown -R "$(id -un)" '${dir}') or point BELLHOP_DATA_DIR at one you own`;
   }
   return message;
 }

@@ -58,7 +58,7 @@ export function connectMqtt(settings: MqttSettings, extra: IClientOptions = {}):
  *  (MQTT 3.1.1 return codes 4 and 5; MQTT 5 reason codes 0x86, 0x87, 0x8A, 0x8C). */
 const LOGIN_REFUSALS = new Set([4, 5, 0x86, 0x87, 0x8a, 0x8c]);
 
-export function isLoginRefused(err: Error & { code?: unknown }): boolean {
+function isLoginRefused(err: Error & { code?: unknown }): boolean {
   return typeof err.code === 'number' && LOGIN_REFUSALS.has(err.code);
 }
 
@@ -67,7 +67,7 @@ export function isLoginRefused(err: Error & { code?: unknown }): boolean {
  * at any reconnect, with a message naming the keys to fix. mqtt.js would otherwise retry the
  * same wrong password forever while the part looks alive.
  */
-export function onLoginRefused(client: MqttClient, keys: string, refused: (err: Error) => void): void {
+function onLoginRefused(client: MqttClient, keys: string, refused: (err: Error) => void): void {
   let said = false;
   client.on('error', (err: Error & { code?: unknown }) => {
     if (said || !isLoginRefused(err)) return;
@@ -81,7 +81,7 @@ export function onLoginRefused(client: MqttClient, keys: string, refused: (err: 
  * the start, or since the last connection dropped), so a part does not look alive for days
  * while it reaches nothing. 0 turns it off. A client being ended on purpose does not count.
  */
-export function onBrokerAway(client: MqttClient, giveUpAfterMs: number, url: string, away: (err: Error) => void): void {
+function onBrokerAway(client: MqttClient, giveUpAfterMs: number, url: string, away: (err: Error) => void): void {
   if (giveUpAfterMs <= 0) return;
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
@@ -101,6 +101,16 @@ export function onBrokerAway(client: MqttClient, giveUpAfterMs: number, url: str
     if (!client.connected && !client.disconnecting) arm();
   });
   client.on('end', disarm);
+}
+
+/**
+ * Heal or fail loudly: a part's client retries a broker that is away, but stops the part
+ * (through `fatal`) on a refused login, or once the broker has been away for
+ * mqtt.giveUpAfterMs. `loginKeys` names the config keys that hold this part's login.
+ */
+export function failLoudly(client: MqttClient, config: Config, loginKeys: string, fatal: (err: Error) => void): void {
+  onLoginRefused(client, loginKeys, fatal);
+  onBrokerAway(client, config.mqtt.giveUpAfterMs, resolveMqttUrl(config), fatal);
 }
 
 /** Resolves at the first connect; rejects on a refusal (bad credentials) or after timeoutMs. */

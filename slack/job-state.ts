@@ -33,8 +33,4 @@ export class JobStates {
   forget(seq: number): void {
     this.#states.delete(seq);
   }
-
-  get size(): number {
-    return this.#states.size;
-  }
 }

@@ -16,7 +16,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics } from '../shared/topics.js';
 import { EnvelopeError, parseEnvelope, type Envelope } from '../shared/envelope.js';
 import { parseRang, type DeliveryReport, type RangReport } from '../shared/messages.js';
-import { connectMqtt, mqttSettings, onBrokerAway, onLoginRefused, resolveMqttUrl, subscribeChecked, waitForConnect, type MqttClient } from '../shared/mqtt.js';
+import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
@@ -111,8 +111,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     for (const job of jobs.sort((a, b) => a.seq - b.seq)) this.#admit(job);
 
     const client = connectMqtt(mqttSettings(config, slack.mqtt), { clientId: slack.mqttClientId, clean: false });
-    onLoginRefused(client, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
-    onBrokerAway(client, config.mqtt.giveUpAfterMs, resolveMqttUrl(config), (err) => this.#fatal.raise(err));
+    failLoudly(client, config, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     client.handleMessage = (packet, done) => {
       // mqtt.js reads the next message only after done(): the PUBACK goes out once the outbox has the event.

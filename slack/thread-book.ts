@@ -21,10 +21,6 @@ export class ThreadBook {
     return fingerprint ? `${lane}\u0000${fingerprint}` : undefined;
   }
 
-  get size(): number {
-    return this.#roots.size;
-  }
-
   /** The thread a repeat of `eventId` goes into, while it is within its window. */
   live(key: string, eventId: string): ThreadRoot | undefined {
     const root = this.#roots.get(key);

@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logger.js';
 import { FatalSignal, type Part } from '../../shared/part.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
-import { connectMqtt, mqttSettings, onBrokerAway, onLoginRefused, resolveMqttUrl, subscribeChecked, type MqttClient } from '../../shared/mqtt.js';
+import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, type MqttClient } from '../../shared/mqtt.js';
 import { describeError } from '../api.js';
 import { slackLogger } from '../slack-logger.js';
 import { DeviceDirectory } from './devices.js';
@@ -94,8 +94,7 @@ export class SocketApp implements Part {
       clientId: `bellhop-slack-app-${process.pid}-${randomUUID().slice(0, 8)}`,
       clean: true,
     });
-    onLoginRefused(mqtt, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
-    onBrokerAway(mqtt, config.mqtt.giveUpAfterMs, resolveMqttUrl(config), (err) => this.#fatal.raise(err));
+    failLoudly(mqtt, config, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = mqtt;
     mqtt.on('message', (topic, payload, packet) => this.#devices.onMessage(topic, payload, packet.retain, this.#clock.now()));
     // The bells' retained statuses arrive with the subscription; wait a little for them so
