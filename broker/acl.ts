@@ -22,8 +22,8 @@ export function grantsFor(principal: Principal, topics: Topics): Grants {
     case 'server':
       return {
         publish: [`${p}/events/#`, `${p}/devices/+/ding`],
-        // slack/delivered: the status page traces where each event went.
-        subscribe: [`${p}/devices/+/+`, `${p}/events/#`, `${p}/slack/delivered`],
+        // slack/delivered: the status page traces where each event went; slack/health: whether Slack takes the token.
+        subscribe: [`${p}/devices/+/+`, `${p}/events/#`, `${p}/slack/delivered`, `${p}/slack/health`],
       };
     case 'slack':
       return {

@@ -12,6 +12,7 @@ import type { GpioDriver } from '../device/gpio/driver.js';
 import type { SlackSink } from '../slack/sink.js';
 import type { SocketApp } from '../slack/socket/socket-app.js';
 import type { SlackApi } from '../slack/api.js';
+import type { SlackHealth } from '../shared/messages.js';
 
 export async function buildBroker(config: Config, logger: Logger): Promise<BrokerPart> {
   const { BrokerPart } = await import('../broker/broker.js');
@@ -94,14 +95,61 @@ export async function buildSlack(config: Config, logger: Logger, print: (line: s
   return { sink, socketApp, dryRun: !slack.botToken };
 }
 
-/** Lines for the start banner. */
+/** /readyz's Slack check: the token refused is the one thing no retry heals. */
+export function slackReadiness(health: SlackHealth): true | string {
+  return health.state === 'token_refused' ? `Slack refused the bot token (${health.reason ?? '?'}): ${health.fix ?? ''}` : true;
+}
+
+/** Lines printed when Slack answers, after the banner: the banner only says what is being tried. */
+export function announceSlack(parts: SlackParts, print: (line: string) => void): void {
+  let said: SlackHealth['state'] | undefined;
+  const say = (health: SlackHealth) => {
+    if (health.state === said || health.state === 'dry_run' || health.state === 'checking') return;
+    said = health.state;
+    if (health.state === 'ok') print('slack   Slack took the bot token: posting');
+    else print(`slack   ${health.state === 'token_refused' ? `Slack refused the bot token (${health.reason})` : `cannot reach Slack (${health.reason})`}: ${health.fix}`);
+  };
+  // Called after the banner: what Slack already answered is said now, the rest when it comes.
+  say(parts.sink.health);
+  parts.sink.on('health', say);
+  const app = parts.socketApp;
+  if (!app) return;
+  let first = !app.connected;
+  if (app.connected) print(`slack   ${app.commandName} answered over Socket Mode (connected)`);
+  app.onConnected(() => {
+    if (first) print(`slack   ${app.commandName} answered over Socket Mode (connected)`);
+    first = false;
+  });
+}
+
+/** Lines for the start banner: where events go, named route by route. */
 export function describeSlack(config: Config, parts: SlackParts): string[] {
+  const slack = config.slack;
   const lines: string[] = [];
   if (parts.dryRun) {
     lines.push(`slack   dry run (no SLACK_BOT_TOKEN): what would be posted to Slack is printed here`);
   } else {
-    lines.push(`slack   posting via ${config.slack.apiUrl}${config.slack.defaultChannel ? `, default channel ${config.slack.defaultChannel}` : ''}, ${config.slack.routes.length} routing rules`);
+    lines.push(`slack   posting via ${slack.apiUrl}; the bot token is checked with Slack now (see the log and /readyz)`);
   }
-  if (parts.socketApp) lines.push(`        ${config.slack.command.name} answered over Socket Mode`);
+  const fallback = slack.defaultChannel ?? (parts.dryRun ? DRY_RUN_CHANNEL : undefined);
+  for (const route of slack.routes.slice(0, MAX_ROUTE_LINES)) lines.push(`        ${describeRoute(route)}`);
+  if (slack.routes.length > MAX_ROUTE_LINES) lines.push(`        … and ${slack.routes.length - MAX_ROUTE_LINES} more rules (slack.routes)`);
+  lines.push(`        ${slack.routes.length > 0 ? 'anything else' : 'every event'} → ${fallback ?? 'dropped (no slack.defaultChannel)'}`);
+  if (parts.socketApp) lines.push(`        ${slack.command.name}: connecting to Slack over Socket Mode…`);
   return lines;
+}
+
+const MAX_ROUTE_LINES = 8;
+
+function describeRoute(route: Config['slack']['routes'][number]): string {
+  const m = route.match;
+  const parts = [
+    m.type && `type ${[m.type].flat().join('|')}`,
+    m.severity && `severity ${[m.severity].flat().join('|')}`,
+    m.source && `source ${[m.source].flat().join('|')}`,
+    m.project && `project ${[m.project].flat().join('|')}`,
+    m.data && `data ${Object.keys(m.data).join(', ')}`,
+  ].filter(Boolean);
+  const to = route.drop ? 'dropped' : route.channel ?? `DM ${route.dm ?? '?'}`;
+  return `${parts.length > 0 ? parts.join(', ') : 'every event'} → ${to}${route.continue ? ' (and on)' : ''}`;
 }

@@ -7,7 +7,7 @@ import { makeTypeFilter } from '../shared/event-types.js';
 import { HttpError, installErrorHandler } from './errors.js';
 import { eventsRoutes } from './routes/events.js';
 import { decorateRequestFields } from './request-fields.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { EventPublisher } from './publisher.js';
@@ -19,7 +19,7 @@ export interface AppOptions {
   tokens: readonly ApiToken[];
   publisher: EventPublisher;
   logger: Logger;
-  readiness: Record<string, () => boolean>;
+  readiness: Record<string, ReadinessCheck>;
   /** Further route groups (webhook sources, status page) registered after the core ones. */
   plugins?: ReadonlyArray<FastifyPluginAsync>;
   /** Serves GET /metrics and counts refusals when given. */

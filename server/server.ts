@@ -13,6 +13,7 @@ import type { ApiToken } from './auth.js';
 import { StatusPart } from './status/part.js';
 import { statusPlugin } from './status/plugin.js';
 import { connectableUrl } from '../shared/url.js';
+import type { ReadinessCheck } from './routes/health.js';
 
 export interface ServerPartOptions {
   config: Config;
@@ -33,7 +34,7 @@ export class ServerPart implements Part {
   #mqtt: MqttClient | undefined;
   #app: FastifyInstance | undefined;
   #status: StatusPart | undefined;
-  #readiness: Record<string, () => boolean> = {};
+  #readiness: Record<string, ReadinessCheck> = {};
   #observer: MetricsObserver | undefined;
 
   constructor(opts: ServerPartOptions) {
@@ -42,7 +43,7 @@ export class ServerPart implements Part {
   }
 
   /** Adds a named check to /readyz (e.g. the Slack Socket Mode connection). */
-  addReadinessCheck(name: string, check: () => boolean): void {
+  addReadinessCheck(name: string, check: ReadinessCheck): void {
     this.#readiness[name] = check;
   }
 

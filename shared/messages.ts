@@ -77,6 +77,24 @@ export const DeliveryReport = Type.Object({
 });
 export type DeliveryReport = Static<typeof DeliveryReport>;
 
+/**
+ * Whether Slack takes the sink's bot token, retained on <prefix>/slack/health, so the
+ * status page of any server (in another process or on another machine) can say so.
+ * `checking`: auth.test has not answered yet. `fix` is the sentence a person acts on; `reason` is Slack's error code or the network error.
+ */
+export const SLACK_HEALTH_STATES = ['checking', 'ok', 'dry_run', 'token_refused', 'unreachable'] as const;
+export const SlackHealth = Type.Object({
+  state: Type.Union(SLACK_HEALTH_STATES.map((s) => Type.Literal(s))),
+  reason: Type.Optional(Type.String()),
+  fix: Type.Optional(Type.String()),
+  /** Deliveries waiting in the sink's outbox when this was said. */
+  pending: Type.Optional(Type.Integer({ minimum: 0 })),
+  at: Type.String(),
+});
+export type SlackHealth = Static<typeof SlackHealth>;
+
+export const parseSlackHealth = (payload: Buffer | string): SlackHealth | undefined => parse(SlackHealth, payload);
+
 /** Retained on devices/<id>/state every heartbeat interval. */
 export const DeviceState = Type.Object({
   deviceId: Type.String(),

@@ -6,6 +6,7 @@
 //   <prefix>/devices/<id>/mute                    retained mute state (id "all" mutes every bell)
 //   <prefix>/devices/<id>/state                   retained heartbeat: version, uptime, last ring...
 //   <prefix>/slack/delivered                       what the Slack sink did with each event
+//   <prefix>/slack/health                          retained: does Slack take the sink's bot token
 export const BROADCAST_DEVICE = 'all';
 
 export const DEVICE_CHANNELS = ['status', 'ding', 'rang', 'mute', 'state'] as const;
@@ -31,6 +32,10 @@ export class Topics {
     return `${this.prefix}/slack/delivered`;
   }
 
+  slackHealth(): string {
+    return `${this.prefix}/slack/health`;
+  }
+
   /** A wildcard over every device's channel. */
   anyDevice(channel: DeviceChannel): string {
     return `${this.prefix}/devices/+/${channel}`;
@@ -41,6 +46,7 @@ export class Topics {
     | { kind: 'event'; type: string }
     | { kind: 'device'; deviceId: string; channel: DeviceChannel }
     | { kind: 'slack-delivered' }
+    | { kind: 'slack-health' }
     | undefined {
     if (!topic.startsWith(`${this.prefix}/`)) return undefined;
     const rest = topic.slice(this.prefix.length + 1).split('/');
@@ -49,6 +55,7 @@ export class Topics {
       return { kind: 'device', deviceId: rest[1], channel: rest[2] };
     }
     if (rest.length === 2 && rest[0] === 'slack' && rest[1] === 'delivered') return { kind: 'slack-delivered' };
+    if (rest.length === 2 && rest[0] === 'slack' && rest[1] === 'health') return { kind: 'slack-health' };
     return undefined;
   }
 }

@@ -61,6 +61,8 @@ export interface SlackApi {
   lookupUserByEmail(email: string): Promise<string>;
   /** Looks for our post of a job (by its metadata) in a channel or thread. */
   findPosted(args: FindArgs): Promise<FindResult>;
+  /** Who the bot token belongs to (auth.test): fails with invalid_auth, token_revoked... when Slack refuses it. */
+  authTest(): Promise<{ user: string; team: string }>;
   /** The channel id for what we post to: a #name (users.conversations), a user id (conversations.open: the DM), or an id. */
   channelId(postedTo: string): Promise<string>;
 }
@@ -113,6 +115,11 @@ export class WebSlackApi implements SlackApi {
 
   async update(args: UpdateArgs): Promise<void> {
     await this.#client.chat.update({ channel: args.channel, ts: args.ts, text: args.text, blocks: args.blocks });
+  }
+
+  async authTest(): Promise<{ user: string; team: string }> {
+    const res = await this.#client.auth.test();
+    return { user: res.user ?? '?', team: res.team ?? '?' };
   }
 
   async lookupUserByEmail(email: string): Promise<string> {
@@ -176,7 +183,7 @@ const TRANSIENT_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error'
 export function classify(err: unknown): Failure {
   if (err instanceof WebAPIRateLimitedError) return { kind: 'rate-limited', retryAfterMs: err.retryAfter * 1000, reason: 'rate limited (429)' };
   if (err instanceof WebAPIHTTPError) return { kind: 'transient', reason: `HTTP ${err.statusCode}` };
-  if (err instanceof WebAPIRequestError) return { kind: 'transient', reason: `request failed: ${err.original.message}` };
+  if (err instanceof WebAPIRequestError) return { kind: 'transient', reason: `request failed: ${networkReason(err.original)}` };
   if (err instanceof WebAPIPlatformError) {
     const code = err.data.error;
     if (AUTH_ERRORS.has(code) || TRANSIENT_ERRORS.has(code)) return { kind: 'transient', reason: code };
@@ -184,6 +191,24 @@ export function classify(err: unknown): Failure {
   }
   // Anything else is a bug on our side; retrying would only block the channel.
   return { kind: 'permanent', reason: err instanceof Error ? err.message : String(err) };
+}
+
+/** True when Slack refused the token itself: every call with it fails the same way. */
+export function isAuthError(err: unknown): boolean {
+  return err instanceof WebAPIPlatformError && AUTH_ERRORS.has(err.data.error);
+}
+
+/** No answer at all (DNS, refused connection, TLS, timeout): Slack may be fine, the way there is not. */
+export function isNetworkError(err: unknown): boolean {
+  return err instanceof WebAPIRequestError;
+}
+
+/** "fetch failed" says nothing; the cause's code (ECONNREFUSED, ENOTFOUND, a TLS error) does. */
+function networkReason(err: Error): string {
+  const cause = (err as { cause?: unknown }).cause;
+  const code = (err as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
+  const detail = cause instanceof Error && cause.message !== err.message ? `: ${cause.message}` : '';
+  return typeof code === 'string' && !err.message.includes(code) ? `${err.message} (${code})${detail}` : `${err.message}${detail}`;
 }
 
 /**

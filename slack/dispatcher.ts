@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { backoffDelay } from '../shared/backoff.js';
 import type { SlackConfig } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
-import { classify, type SlackApi } from './api.js';
+import { classify, isAuthError, type SlackApi } from './api.js';
 import { commit, Deliveries, StoreError, type ReportFn } from './deliveries.js';
 import { eventIds, Sender } from './exactly-once.js';
 import { JobStates } from './job-state.js';
@@ -13,6 +13,7 @@ import { Lanes, type Lane } from './lanes.js';
 import type { Job, Outbox } from './outbox.js';
 import { People } from './people.js';
 import type { ThreadBook } from './thread-book.js';
+import type { TokenCheck } from './token-check.js';
 
 export type { ReportFn } from './deliveries.js';
 
@@ -26,6 +27,8 @@ export interface DispatcherOptions {
   threads: ThreadBook;
   /** Counts each 429 from Slack (bellhop_slack_rate_limited_total). */
   onRateLimited?: () => void;
+  /** Holds every lane while Slack refuses the bot token, and learns from each outcome. */
+  token?: TokenCheck;
 }
 
 export class Dispatcher {
@@ -38,7 +41,9 @@ export class Dispatcher {
   constructor(opts: DispatcherOptions) {
     this.#opts = opts;
     this.#log = opts.logger;
-    this.#lanes = new Lanes(opts.config.limiter, opts.clock, (lane, job) => this.#attempt(lane, job));
+    const token = opts.token;
+    this.#lanes = new Lanes(opts.config.limiter, opts.clock, (lane, job) => this.#attempt(lane, job), () => token?.holding ?? false);
+    token?.onRestored(() => this.#lanes.wake());
     const sender = new Sender({ api: opts.api, outbox: opts.outbox, config: opts.config, clock: opts.clock, logger: opts.logger, states: this.#states });
     this.#deliveries = new Deliveries({
       api: opts.api,
@@ -57,7 +62,9 @@ export class Dispatcher {
     // Only jobs read back from the outbox come here already attempted (a crash or a restart).
     if (job.kind !== 'update' && job.attempt) this.#states.set(job.seq, 'uncertain', true);
     const lane = this.#lanes.lane(job.lane, job.target);
-    if (lane.lastFailure) this.#reportRetrying(job, lane.lastFailure);
+    const refused = this.#opts.token?.health.state === 'token_refused' ? this.#opts.token.health.reason : undefined;
+    if (refused) this.#reportRetrying(job, `Slack refused the bot token (${refused})`);
+    else if (lane.lastFailure) this.#reportRetrying(job, lane.lastFailure);
     this.#lanes.push(lane, job);
   }
 
@@ -75,6 +82,7 @@ export class Dispatcher {
   async #attempt(lane: Lane, job: Job): Promise<boolean> {
     try {
       await this.#deliveries.run(lane, job);
+      this.#opts.token?.worked();
       lane.failures = 0;
       lane.lastFailure = undefined;
       this.#states.forget(job.seq);
@@ -103,6 +111,7 @@ export class Dispatcher {
       return true;
     }
     const failure = classify(err);
+    this.#opts.token?.failed(err);
     if (failure.kind === 'permanent') {
       log.error({ eventIds: ids, error: failure.reason }, 'Slack refused the message for good; giving up on it');
       try {
@@ -113,6 +122,15 @@ export class Dispatcher {
       this.#states.forget(job.seq);
       if (job.kind !== 'update') for (const eventId of ids) this.#opts.report({ eventId, status: 'failed', error: failure.reason });
       return true;
+    }
+    if (this.#opts.token && isAuthError(err)) {
+      // Said once, with its fix, by the token check, which now holds every lane until the
+      // token works: no back-off of this lane's own, and no log line per message.
+      const reason = `Slack refused the bot token (${failure.reason})`;
+      log.debug({ reason }, 'Slack did not take the message; held until the token works');
+      lane.lastFailure = reason;
+      for (const held of lane.queue) this.#reportRetrying(held, reason);
+      return false;
     }
     lane.failures += 1;
     let backoff: number;

@@ -21,6 +21,10 @@ export class DryRunSlackApi implements SlackApi {
     this.#print(`slack (dry run) would update the message in ${args.channel}: ${unescape(args.text)}`);
   }
 
+  async authTest(): Promise<{ user: string; team: string }> {
+    return { user: 'dry-run', team: 'dry-run' };
+  }
+
   async lookupUserByEmail(email: string): Promise<string> {
     return `@${email}`;
   }

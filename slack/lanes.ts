@@ -23,6 +23,8 @@ export interface Lane {
 export type AttemptFn = (lane: Lane, job: Job) => Promise<boolean>;
 
 const LANE_IDLE_MS = 60_000;
+/** While deliveries are held (a refused token), a lane looks again this often, or when woken. */
+const HOLD_POLL_MS = 60_000;
 
 export class Lanes {
   #lanes = new Map<string, Lane>();
@@ -30,13 +32,21 @@ export class Lanes {
   #clock: Clock;
   #attempt: AttemptFn;
   #sleeps: Sleeps;
+  #hold: () => boolean;
   #stopping = false;
 
-  constructor(limits: SlackConfig['limiter'], clock: Clock, attempt: AttemptFn) {
+  /** `hold`: while true no attempt is made (the queues keep their jobs); call wake() when it turns false. */
+  constructor(limits: SlackConfig['limiter'], clock: Clock, attempt: AttemptFn, hold: () => boolean = () => false) {
     this.#limits = limits;
     this.#clock = clock;
     this.#attempt = attempt;
+    this.#hold = hold;
     this.#sleeps = new Sleeps(clock);
+  }
+
+  /** Ends the waits of every lane, so a lift of the hold takes effect at once. */
+  wake(): void {
+    this.#sleeps.wakeAll();
   }
 
   get stopping(): boolean {
@@ -93,6 +103,10 @@ export class Lanes {
 
   async #drain(lane: Lane): Promise<void> {
     while (!this.#stopping && lane.queue.length > 0) {
+      if (this.#hold()) {
+        await this.#sleeps.sleep(HOLD_POLL_MS);
+        continue;
+      }
       const wait = lane.limiter.delay(this.#clock.now());
       if (wait > 0) {
         await this.#sleeps.sleep(wait);

@@ -15,7 +15,7 @@ import { FatalSignal, type Part } from '../shared/part.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics } from '../shared/topics.js';
 import { EnvelopeError, parseEnvelope, type Envelope } from '../shared/envelope.js';
-import { parseRang, type DeliveryReport, type RangReport } from '../shared/messages.js';
+import { parseRang, type DeliveryReport, type RangReport, type SlackHealth } from '../shared/messages.js';
 import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
@@ -24,6 +24,8 @@ import { fingerprintOf, threadedTypes } from './fingerprint.js';
 import { Outbox, type DigestJob, type Job, type PostJob } from './outbox.js';
 import { Router } from './router.js';
 import { ThreadBook } from './thread-book.js';
+import { TokenCheck, type HealthState } from './token-check.js';
+import { HealthFeed } from './health-feed.js';
 
 export interface SlackSinkOptions {
   config: Config;
@@ -36,6 +38,8 @@ export interface SlackSinkOptions {
   createOutbox?: (dir: string, dedupSize: number) => Outbox;
   /** No bot token: reports say "dry run" so the status page does not claim a post. */
   dryRun?: boolean;
+  /** Back-off of auth.test while Slack refuses the token (default 30 s doubling to 10 min); tests pass less. */
+  tokenRecheck?: { baseMs: number; maxMs: number };
   /** Counts Slack's 429s; given by `bellhop start`, which serves the same registry on /metrics. */
   metrics?: Metrics;
 }
@@ -45,6 +49,8 @@ export interface SlackSinkEvents {
   /** A redelivered event that was already taken care of. */
   duplicate: [string];
   subscribed: [];
+  /** Whether Slack takes the bot token changed (also published, retained, on slack/health). */
+  health: [SlackHealth];
 }
 
 export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
@@ -60,6 +66,9 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   #dispatcher: Dispatcher | undefined;
   #gate: DigestGate<PostJob> | undefined;
   #mqtt: MqttClient | undefined;
+  #token: TokenCheck | undefined;
+  #health: HealthState;
+  #feed: HealthFeed;
   #intake: Promise<unknown> = Promise.resolve();
   #stopping = false;
 
@@ -72,6 +81,13 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     // Built here so a bad routing table stops the process before anything connects.
     this.#router = new Router(opts.config.slack);
     this.#threaded = threadedTypes(opts.config.slack.threads.types);
+    this.#health = { state: opts.dryRun ? 'dry_run' : 'checking' };
+    this.#feed = new HealthFeed(this.#topics.slackHealth(), this.#clock, () => this.health);
+  }
+
+  /** Does Slack take the bot token (checked at start, learnt from each delivery)? */
+  get health(): SlackHealth {
+    return { ...this.#health, pending: this.pending, at: new Date(this.#clock.now()).toISOString() };
   }
 
   get connected(): boolean {
@@ -95,6 +111,16 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const { jobs, threads } = await outbox.open();
     this.#outbox = outbox;
     const threadBook = new ThreadBook(threads, this.#clock, slack.threads.windowMs);
+    const token = new TokenCheck({
+      api: this.#opts.api,
+      clock: this.#clock,
+      logger: this.#log,
+      apiUrl: slack.apiUrl,
+      dryRun: this.#opts.dryRun ?? false,
+      onChange: (health) => this.#healthChanged(health),
+      ...(this.#opts.tokenRecheck ? { recheck: this.#opts.tokenRecheck } : {}),
+    });
+    this.#token = token;
     this.#dispatcher = new Dispatcher({
       api: this.#opts.api,
       outbox,
@@ -104,7 +130,10 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       report: (r) => this.#report(r),
       threads: threadBook,
       onRateLimited: () => this.#opts.metrics?.slackRateLimited.inc(),
+      token,
     });
+    // Before any job is admitted: the lanes hold until Slack has answered auth.test.
+    void token.start();
     await threadBook.forgetExpired(outbox);
     this.#gate = new DigestGate<PostJob>(slack.digest, this.#clock, (batch) => void this.#onBatch(batch));
     if (jobs.length > 0) this.#log.info({ jobs: jobs.length }, 'resuming deliveries left in the outbox');
@@ -113,6 +142,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const client = connectMqtt(mqttSettings(config, slack.mqtt), { clientId: slack.mqttClientId, clean: false });
     failLoudly(client, config, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
+    this.#feed.attach(client);
     client.handleMessage = (packet, done) => {
       // mqtt.js reads the next message only after done(): the PUBACK goes out once the outbox has the event.
       const handled = this.#handle(packet as IPublishPacket).then(
@@ -131,6 +161,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const filters = { [events]: { qos: 1 as const }, [this.#topics.anyDevice('rang')]: { qos: 1 as const } };
     client.on('connect', (connack) => {
       this.#log.info({ sessionPresent: connack.sessionPresent, clientId: slack.mqttClientId }, 'connected to MQTT broker');
+      this.#feed.publish();
       subscribeChecked(client, filters, { log: this.#log, refusedMessage: 'broker refused subscriptions (ACL? the sink needs the slack role)' }, () =>
         this.emit('subscribed'),
       );
@@ -174,6 +205,8 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#gate?.stop();
+    this.#token?.stop();
+    this.#feed.stop();
     const client = this.#mqtt;
     this.#mqtt = undefined;
     if (client) {
@@ -260,6 +293,8 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   /** Sends a job to its lane, unless the digest window holds it back. */
   #admit(job: Job): void {
     if (this.#stopping) return;
+    // While Slack is refused or away, the page's count of waiting deliveries follows (once a second at most).
+    if (this.#health.state === 'token_refused' || this.#health.state === 'unreachable') this.#feed.publishSoon();
     // A post already attempted (before a restart) may be in Slack: it is looked for, never folded into a digest.
     if (job.kind === 'post' && job.digest && !job.fingerprint && !job.attempt) {
       if (this.#gate!.offer(`${job.lane}\u0000${job.type}`, job) === 'held') return;
@@ -294,6 +329,12 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       this.#log.error({ err: (err as Error).message }, 'could not store a digest; posting the events one by one');
       for (const job of batch.held) this.#dispatcher!.enqueue(job);
     }
+  }
+
+  #healthChanged(health: HealthState): void {
+    this.#health = health;
+    this.emit('health', this.health);
+    this.#feed.publish();
   }
 
   #report(report: Omit<DeliveryReport, 'at'>): void {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
 import type { Part } from '../../shared/part.js';
-import { buildSlack, describeSlack } from '../compose.js';
+import { announceSlack, buildSlack, describeSlack } from '../compose.js';
 import { runParts } from '../run.js';
 import { print, setup } from '../context.js';
 
@@ -18,5 +18,6 @@ export function registerSlack(program: Command): void {
       await runParts(parts, logger);
       print(`bellhop slack subscribed via ${resolveMqttUrl(config)}`);
       for (const line of describeSlack(config, slack)) print(`  ${line}`);
+      announceSlack(slack, print);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
-import { buildAgent, buildBroker, buildServer, buildSlack, describeSlack, sharedMetrics } from '../compose.js';
+import { announceSlack, buildAgent, buildBroker, buildServer, buildSlack, describeSlack, sharedMetrics, slackReadiness } from '../compose.js';
 import { Runner } from '../run.js';
 import { print, setup } from '../context.js';
 
@@ -26,6 +26,7 @@ export function registerStart(program: Command): void {
       const slack = await buildSlack(config, logger, print, metrics);
       const socketApp = slack.socketApp;
       if (socketApp) server.addReadinessCheck('slackSocket', () => socketApp.connected);
+      if (!slack.dryRun) server.addReadinessCheck('slack', () => slackReadiness(slack.sink.health));
       await runner.start(server);
       const { agent, driver } = await buildAgent(config, logger, print);
       runner.onEmergency(() => agent.emergencyLow());
@@ -52,5 +53,6 @@ export function registerStart(program: Command): void {
       print(`  curl -X POST ${server.url}/v1/events -H "Authorization: Bearer ${bearer}" -H 'Content-Type: application/json' -d '${body}'`);
       if (!tokenFile) print('  (BELLHOP_TOKEN: one of your server.tokens; configured tokens are never printed)');
       print('');
+      announceSlack(slack, print);
     });
 }

@@ -1,16 +1,26 @@
 // GET /healthz (the process is up) and GET /readyz (it can reach the broker).
 import type { FastifyPluginAsync } from 'fastify';
 
+/** true: ready; false or a sentence saying why and what to do: not ready. */
+export type ReadinessCheck = () => boolean | string;
+
 export interface HealthRouteOptions {
   /** Named readiness checks; /readyz is 200 only when all pass. */
-  checks: Record<string, () => boolean>;
+  checks: Record<string, ReadinessCheck>;
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, opts) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const results = Object.fromEntries(Object.entries(opts.checks).map(([name, check]) => [name, check()]));
+    const results: Record<string, boolean> = {};
+    const problems: Record<string, string> = {};
+    for (const [name, check] of Object.entries(opts.checks)) {
+      const result = check();
+      results[name] = result === true;
+      if (typeof result === 'string') problems[name] = result;
+    }
     const ready = Object.values(results).every(Boolean);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+    const body = { status: ready ? 'ready' : 'not_ready', checks: results, ...(Object.keys(problems).length > 0 ? { problems } : {}) };
+    return reply.code(ready ? 200 : 503).send(body);
   });
 };

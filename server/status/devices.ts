@@ -105,7 +105,7 @@ export class DeviceBoard {
     };
   }
 
-  list(): Omit<DevicesReply, 'brokerConnected'> {
+  list(): Omit<DevicesReply, 'brokerConnected' | 'slack'> {
     const ids = [...this.#devices.keys()].sort();
     return {
       allMutedUntil: iso(mutedUntil(this.#allMute, this.#now())),

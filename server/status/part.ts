@@ -10,7 +10,7 @@ import type { StatusConfig } from '../../shared/config/schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
 import { EnvelopeError, parseEnvelope } from '../../shared/envelope.js';
-import { parseMute } from '../../shared/messages.js';
+import { parseMute, parseSlackHealth, type SlackHealth } from '../../shared/messages.js';
 import { EventPublisher } from '../publisher.js';
 import { EventStore, type RecentFilter } from './store.js';
 import { DeviceBoard } from './devices.js';
@@ -36,6 +36,7 @@ export interface StatusUpdates {
   step: [{ eventId: string; step: TraceStep; event: EventSummary | null }];
   device: [DeviceView | { id: string; removed: true }];
   broker: [{ connected: boolean }];
+  slack: [SlackHealth];
 }
 
 export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
@@ -49,6 +50,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
   #perType: MinuteCounter;
   #perBell: MinuteCounter;
   #filters: string[];
+  #slack: SlackHealth | undefined;
   #onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     // The client is shared with the event API: nothing the page keeps may break it.
     try {
@@ -72,7 +74,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     this.#perType = new MinuteCounter({ now });
     this.#perBell = new MinuteCounter({ now, maxKeys: 100 });
     const t = this.#topics;
-    this.#filters = [t.events(), t.anyDevice('status'), t.anyDevice('state'), t.anyDevice('mute'), t.anyDevice('rang'), t.anyDevice('ding'), t.slackDelivered()];
+    this.#filters = [t.events(), t.anyDevice('status'), t.anyDevice('state'), t.anyDevice('mute'), t.anyDevice('rang'), t.anyDevice('ding'), t.slackDelivered(), t.slackHealth()];
   }
 
   get brokerConnected(): boolean {
@@ -109,7 +111,12 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
   }
 
   devices(): DevicesReply {
-    return { brokerConnected: this.brokerConnected, ...this.#board.list() };
+    return { brokerConnected: this.brokerConnected, slack: this.#slack ?? null, ...this.#board.list() };
+  }
+
+  /** What the Slack sink last said about its bot token (retained on slack/health), if anything. */
+  get slack(): SlackHealth | undefined {
+    return this.#slack;
   }
 
   knowsDevice(id: string): boolean {
@@ -146,6 +153,12 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
       const report = parseSeenDelivery(payload);
       if (!report) return void this.#log.debug({ topic }, 'ignored a malformed delivery report');
       return this.#step(report.eventId, deliveryStep(report, now));
+    }
+    if (route.kind === 'slack-health') {
+      const health = parseSlackHealth(payload);
+      if (!health) return void this.#log.debug({ topic }, 'ignored a malformed Slack health report');
+      this.#slack = health;
+      return void this.emit('slack', health);
     }
     if (route.kind === 'event') return this.#event(topic, payload, now);
     const { deviceId, channel } = route;

@@ -1,6 +1,7 @@
 // The shapes the status endpoints answer with (and the live stream carries). They are
 // also the reply schemas, so what scripts get is exactly what is documented.
 import { Type, type Static } from '@sinclair/typebox';
+import { SlackHealth } from '../../shared/messages.js';
 
 const Iso = Type.String({ description: 'ISO 8601 time' });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -75,6 +76,7 @@ export type DeviceView = Static<typeof DeviceView>;
 
 export const DevicesReply = Type.Object({
   brokerConnected: Type.Boolean(),
+  slack: Type.Union([SlackHealth, Type.Null()], { description: 'What the Slack part last said about its bot token (null until it has).' }),
   allMutedUntil: Nullable(Iso),
   devices: Type.Array(DeviceView),
 });

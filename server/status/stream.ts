@@ -6,6 +6,7 @@
 //   event: step     {eventId, step, event}       a trace step (event null while unseen)
 //   event: device   DeviceView | {id, removed}   a bell changed
 //   event: broker   {connected}                  the server's broker connection changed
+//   event: slack    SlackHealth                  the Slack part's bot token state changed
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { authenticateBearer, type ApiToken } from '../auth.js';
@@ -23,7 +24,7 @@ export interface StatusStreamOptions {
 
 /** A reader this far behind is dropped; its page reconnects and reloads. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-const FORWARDED = ['event', 'step', 'device', 'broker'] as const satisfies ReadonlyArray<keyof StatusUpdates>;
+const FORWARDED = ['event', 'step', 'device', 'broker', 'slack'] as const satisfies ReadonlyArray<keyof StatusUpdates>;
 
 export const statusStream: FastifyPluginAsync<StatusStreamOptions> = async (app, opts) => {
   const maxStreams = opts.maxStreams ?? 20;

@@ -37,6 +37,10 @@ interface SocketEventArgs {
 const MAX_BACKOFF_MS = 30_000;
 const REFRESH_REASONS = new Set(['refresh_requested', 'warning']);
 
+const APP_TOKEN_ERRORS = new Set(['invalid_auth', 'not_authed', 'not_allowed_token_type', 'token_revoked', 'account_inactive']);
+const APP_TOKEN_FIX =
+  'set SLACK_APP_TOKEN (or slack.appToken) to an app-level token (xapp-…) with the connections:write scope, from Basic Information → App-Level Tokens of your Slack app, with Socket Mode turned on, and restart';
+
 export class SocketApp implements Part {
   readonly name = 'slack-socket';
   #fatal = new FatalSignal();
@@ -57,6 +61,8 @@ export class SocketApp implements Part {
   #commands: DingCommands | undefined;
   #connections = 0;
   #unlisten: () => void = () => undefined;
+  #onConnected: Array<() => void> = [];
+  #saidAppTokenFix = false;
 
   constructor(opts: SocketAppOptions) {
     this.#opts = opts;
@@ -75,9 +81,19 @@ export class SocketApp implements Part {
     return this.#state === 'connected';
   }
 
+  /** The slash command it answers (slack.command.name). */
+  get commandName(): string {
+    return this.#opts.config.slack.command.name;
+  }
+
   /** Connections established so far (a reconnect adds one). */
   get connections(): number {
     return this.#connections;
+  }
+
+  /** Called at each (re)connection: the banner says "answered over Socket Mode" only then. */
+  onConnected(listener: () => void): void {
+    this.#onConnected.push(listener);
   }
 
   onFatal(listener: (err: Error) => void): void {
@@ -199,6 +215,7 @@ export class SocketApp implements Part {
         this.#lastReason = undefined;
         this.#connections += 1;
         this.#setState('connected');
+        for (const listener of this.#onConnected) listener();
       },
       (err: unknown) => {
         this.#connecting = false;
@@ -206,6 +223,12 @@ export class SocketApp implements Part {
         if (this.#stopping) return;
         this.#failures += 1;
         const delay = this.#backoff();
+        const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
+        if (typeof code === 'string' && APP_TOKEN_ERRORS.has(code) && !this.#saidAppTokenFix) {
+          // Said once: every retry fails the same way until someone changes the token.
+          this.#saidAppTokenFix = true;
+          this.#log.error({ reason: code }, `Slack refused the app token (${code}): ${APP_TOKEN_FIX}`);
+        }
         this.#log.warn({ err: describeError(err), retryInMs: delay, attempt: this.#failures }, 'Socket Mode: could not connect to Slack; will retry');
         this.#schedule(delay);
       },

@@ -50,6 +50,7 @@ describe('the generated Mosquitto files', () => {
       'topic write acme/bells/devices/+/ding',
       'topic read acme/bells/devices/+/+',
       'topic read acme/bells/slack/delivered',
+      'topic read acme/bells/slack/health',
     ]);
     expect(block(acl, 'slack')).toContain('topic write acme/bells/devices/+/mute');
     expect(block(acl, 'ops')).toEqual(['topic readwrite #', 'topic read $SYS/#']);

@@ -22,7 +22,7 @@ export interface SlackWorld {
   publisher: MqttClient;
   reports: DeliveryReport[];
   /** Starts a sink on this world's data folder (a second call = a restart). */
-  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock; beforeStart?: (sink: SlackSink) => void; createOutbox?: (dir: string, size: number) => Outbox; metrics?: Metrics }): Promise<SlackSink>;
+  startSink(opts?: { logger?: Logger; mqttUrl?: string; clock?: Clock; beforeStart?: (sink: SlackSink) => void; createOutbox?: (dir: string, size: number) => Outbox; metrics?: Metrics; tokenRecheck?: { baseMs: number; maxMs: number } }): Promise<SlackSink>;
   publish(input: EventInput & { id: string }): Promise<Envelope>;
   /** Outbox jobs of the last sink started. */
   sinkPending(): number;
@@ -60,10 +60,10 @@ export async function slackWorld(slack: Record<string, unknown> = {}, fakeOption
     config,
     publisher,
     reports,
-    async startSink({ logger = silentLogger(), mqttUrl, clock, beforeStart, createOutbox, metrics } = {}) {
+    async startSink({ logger = silentLogger(), mqttUrl, clock, beforeStart, createOutbox, metrics, tokenRecheck } = {}) {
       const api = new WebSlackApi(createWebClient({ token: BOT_TOKEN, apiUrl: fake.apiUrl, timeoutMs: config.slack.requestTimeoutMs, logger }));
       const sinkConfig = mqttUrl ? withBroker(config, mqttUrl) : config;
-      const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}), ...(createOutbox ? { createOutbox } : {}), ...(metrics ? { metrics } : {}) });
+      const sink = new SlackSink({ config: sinkConfig, api, logger, ...(clock ? { clock } : {}), ...(createOutbox ? { createOutbox } : {}), ...(metrics ? { metrics } : {}), ...(tokenRecheck ? { tokenRecheck } : {}) });
       sink.on('report', (r) => reports.push(r));
       beforeStart?.(sink);
       const subscribed = new Promise<void>((resolve) => sink.once('subscribed', resolve));

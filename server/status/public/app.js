@@ -17,6 +17,7 @@ const state = {
   devices: new Map(), // id -> view
   bellRows: new Map(), // id -> <tr>
   brokerConnected: true,
+  slack: null, // what the Slack part last said about its token
   stats: { minutes: [], rings: {} },
   openTrace: null,
   opener: null,
@@ -162,6 +163,10 @@ function onMessage(name, data) {
       state.brokerConnected = data.connected;
       renderBells();
       break;
+    case 'slack':
+      state.slack = data;
+      renderSlack();
+      break;
   }
 }
 
@@ -169,8 +174,22 @@ function onMessage(name, data) {
 
 function applyDevices(reply) {
   state.brokerConnected = reply.brokerConnected;
+  state.slack = reply.slack;
+  renderSlack();
   state.devices = new Map(reply.devices.map((d) => [d.id, d]));
   renderBells();
+}
+
+/** A refused token or an unreachable Slack, said where the team looks: what is wrong and what to do. */
+function renderSlack() {
+  const warning = $('slack-warning');
+  const health = state.slack;
+  const problem = health && (health.state === 'token_refused' || health.state === 'unreachable');
+  warning.hidden = !problem;
+  if (!problem) return;
+  const what = health.state === 'token_refused' ? `Slack refused the bot token (${health.reason})` : `The Slack part cannot reach Slack (${health.reason})`;
+  const waiting = health.pending ? ` ${health.pending} deliveries are waiting in the outbox.` : '';
+  warning.textContent = `${what}: ${health.fix}.${waiting}`;
 }
 
 function renderBells() {
