@@ -17,6 +17,7 @@ import { grantsFor, mayPublish, maySubscribe, type Grants } from './acl.js';
 import { IngressLog } from './ingress-log.js';
 import { PersistenceGuard } from './persistence-guard.js';
 import { connectableUrl } from '../shared/url.js';
+import { listenError } from '../shared/listen.js';
 import { openStore } from '../shared/data-folder.js';
 
 export interface BrokerOptions {
@@ -160,7 +161,18 @@ export class BrokerPart implements Part {
       this.#server = createServer(onSocket);
     }
     this.#server.listen(config.port, config.host);
-    await once(this.#server, 'listening');
+    try {
+      await once(this.#server, 'listening');
+    } catch (err) {
+      throw listenError(err, {
+        what: 'the embedded MQTT broker',
+        host: config.host,
+        port: config.port,
+        portSetting: 'BELLHOP_MQTT_PORT (broker.port)',
+        hostSetting: 'broker.host',
+        alternative: 'set mqtt.url (BELLHOP_MQTT_URL) to use the broker that holds it instead of starting one',
+      });
+    }
     this.#log.info({ url: this.url, persistence: config.persistence, tls: Boolean(config.tls) }, 'broker listening');
   }
 

@@ -8,6 +8,7 @@ import { SEVERITIES, type Severity } from '../shared/envelope.js';
 import { createNotifier, type NotifierOptions } from '../shared/client.js';
 import { TOKEN_FILE } from '../server/api-token.js';
 import { connectableUrl } from '../shared/url.js';
+import { findInstance } from './instance-file.js';
 
 export interface EmitOptions {
   url?: string;
@@ -21,8 +22,9 @@ export interface EmitOptions {
   retries?: string;
 }
 
+/** A server running on this data folder (its real port), else the configured address. */
 export function defaultServerUrl(config: Config): string {
-  return connectableUrl('http', config.server.host, config.server.port);
+  return findInstance(config.dataDir, 'server')?.url ?? connectableUrl('http', config.server.host, config.server.port);
 }
 
 export function findToken(config: Config, given: string | undefined): string | undefined {

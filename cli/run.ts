@@ -29,7 +29,9 @@ export class Runner {
       await part.start();
     } catch (err) {
       this.#lowAll();
-      await stopAll(this.#parts);
+      // The failed part too: what it opened before failing (its broker client) must not
+      // outlive it and log the others going away as problems of its own.
+      await stopAll([...this.#parts, part]);
       throw err;
     }
     this.#parts.push(part);

@@ -13,6 +13,7 @@ import type { ApiToken } from './auth.js';
 import { StatusPart } from './status/part.js';
 import { statusPlugin } from './status/plugin.js';
 import { connectableUrl } from '../shared/url.js';
+import { listenError } from '../shared/listen.js';
 import type { ReadinessCheck } from './routes/health.js';
 
 export interface ServerPartOptions {
@@ -109,7 +110,11 @@ export class ServerPart implements Part {
       metrics,
       sources: { config: config.sources, dataDir: config.dataDir },
     });
-    await this.#app.listen({ port: config.server.port, host: config.server.host });
+    try {
+      await this.#app.listen({ port: config.server.port, host: config.server.host });
+    } catch (err) {
+      throw listenError(err, { what: 'the HTTP server', host: config.server.host, port: config.server.port, portSetting: 'BELLHOP_HTTP_PORT (server.port)', hostSetting: 'server.host' });
+    }
     this.#log.info({ url: this.url }, 'HTTP server listening');
   }
 

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
 import { print, setup } from '../context.js';
 import { resultLine, type DoctorSection } from '../doctor/check.js';
+import { findInstance } from '../instance-file.js';
 
 /** Every doctor section, in the order they are reported (loaded on use: the CLI starts light). */
 async function sections(): Promise<DoctorSection[]> {
-  const [{ gpioSection }, { mqttSection }, { slackSection }] = await Promise.all([
+  const [{ localSection }, { gpioSection }, { mqttSection }, { slackSection }] = await Promise.all([
+    import('../doctor/local.js'),
     import('../doctor/gpio.js'),
     import('../doctor/mqtt.js'),
     import('../doctor/slack.js'),
   ]);
-  return [gpioSection, mqttSection, slackSection];
+  return [localSection, gpioSection, mqttSection, slackSection];
 }
 
 export function registerDoctor(program: Command): void {
@@ -17,7 +19,10 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('check the setup (broker reachable, credentials, ...) without striking the bell')
     .action(async (_opts, cmd: Command) => {
-      const { config } = setup(cmd);
+      const setUp = setup(cmd);
+      // The embedded broker of a bellhop running on this data folder, at its real port.
+      const embedded = setUp.config.mqtt.url ? undefined : findInstance(setUp.config.dataDir, 'broker');
+      const config = embedded ? { ...setUp.config, mqtt: { ...setUp.config.mqtt, url: embedded.url } } : setUp.config;
       let failed = 0;
       for (const section of await sections()) {
         if (!section.applies(config)) continue;

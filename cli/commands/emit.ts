@@ -14,7 +14,7 @@ export function registerEmit(program: Command): void {
     .option('--project <name>', 'project the event belongs to')
     .option('--subject <subject>', 'what the event is about')
     .option('--id <id>', 'event id (makes retries idempotent)')
-    .option('--url <url>', 'server URL (default: from the config)')
+    .option('--url <url>', 'server URL (default: the server running on this data folder, else the config)')
     .option('--token <token>', 'API token (default: $BELLHOP_API_TOKEN, the config, or the data folder)')
     .option('--signing-secret <whsec>', 'sign with Standard Webhooks instead of a token (default: $BELLHOP_SIGNING_SECRET)')
     .option('--retries <n>', 'further attempts, with the same event id, after a network error, a 503 or a 504 (default 3)')

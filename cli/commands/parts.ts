@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
 import { buildAgent, buildBroker, buildServer } from '../compose.js';
 import { runParts } from '../run.js';
+import { InstanceFile } from '../instance-file.js';
 import { print, setup } from '../context.js';
 
 export function registerParts(program: Command): void {
@@ -12,7 +13,7 @@ export function registerParts(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { config, logger } = setup(cmd);
       const broker = await buildBroker(config, logger);
-      await runParts([broker], logger);
+      await runParts([broker, new InstanceFile(config.dataDir, [['broker', () => broker.url]])], logger);
       print(`bellhop broker listening on ${broker.url}`);
     });
 
@@ -22,7 +23,7 @@ export function registerParts(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { config, logger } = setup(cmd);
       const { server } = await buildServer(config, logger);
-      await runParts([server], logger);
+      await runParts([server, new InstanceFile(config.dataDir, [['server', () => server.url]])], logger);
       print(`bellhop server listening on ${server.url}, publishing to ${resolveMqttUrl(config)}`);
     });
 

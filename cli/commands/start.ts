@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolveMqttUrl } from '../../shared/mqtt.js';
 import { announceSlack, buildAgent, buildBroker, buildServer, buildSlack, describeSlack, sharedMetrics, slackReadiness } from '../compose.js';
 import { Runner } from '../run.js';
+import { InstanceFile } from '../instance-file.js';
 import { print, setup } from '../context.js';
 
 export function registerStart(program: Command): void {
@@ -37,6 +38,7 @@ export function registerStart(program: Command): void {
       await runner.start(agent);
       await runner.start(slack.sink);
       if (socketApp) await runner.start(socketApp);
+      await runner.start(new InstanceFile(config.dataDir, [['server', () => server.url], ...(broker ? [['broker', () => broker.url] as ['broker', () => string]] : [])]));
       const body = JSON.stringify({ type: 'user.signup', data: { email: 'a@example.com' } });
       print('');
       print('bellhop is running');
