@@ -3,6 +3,7 @@
 // loads neither fastify nor aedes nor the Slack clients (a third of the agent's memory).
 import { join } from 'node:path';
 import type { Config } from '../shared/config/schema.js';
+import { ConfigError } from '../shared/config/load.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { BrokerPart } from '../broker/broker.js';
@@ -71,6 +72,13 @@ export async function buildSlack(config: Config, logger: Logger, print: (line: s
     import('../slack/socket/socket-app.js'),
   ]);
   const slack = config.slack;
+  // Checked here, not at load: only the parts that post care, and `bellhop doctor` on the
+  // same config should still run and say so (a Pi's agent config may carry a token too).
+  if (slack.botToken && !slack.defaultChannel && slack.routes.length === 0) {
+    throw new ConfigError(
+      'slack.defaultChannel: with a bot token and no slack.routes nothing would be posted; set slack.defaultChannel (BELLHOP_SLACK_CHANNEL), e.g. "#bellhop", or add slack.routes',
+    );
+  }
   const webClient = (token: string) => createWebClient({ token, apiUrl: slack.apiUrl, timeoutMs: slack.requestTimeoutMs, logger: logger.child({ part: 'slack-web' }) });
   let sinkConfig = config;
   let api: SlackApi;

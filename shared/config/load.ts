@@ -1,16 +1,23 @@
 // Turns a YAML file, ${…} references and BELLHOP_* variables into a checked Config.
-// Every mistake becomes a ConfigError whose message starts with the key path.
+// Every mistake found becomes one line of a single ConfigError, so a config is fixed in
+// one round, not one restart per typo; each line starts with the key path.
 import { readFileSync, existsSync } from 'node:fs';
-import { Value, type ValueError } from '@sinclair/typebox/value';
+import { Value } from '@sinclair/typebox/value';
 import { Kind, type TSchema } from '@sinclair/typebox';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 import { sourcesProblem } from './sections/sources.js';
+import { formatProblems, isWithin, originLabel, schemaProblem, yamlProblems, type Problem } from './problems.js';
 
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** Each problem on its own line of `message`; the first alone reads as before. */
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const lines = typeof problems === 'string' ? [problems] : [...problems];
+    super(lines.join('\n'));
     this.name = 'ConfigError';
+    this.problems = lines;
   }
 }
 
@@ -46,147 +53,145 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   let raw: unknown = {};
   if (file) {
     if (!existsSync(file)) throw new ConfigError(`config file ${file}: not found`);
-    try {
-      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
-    } catch (err) {
-      throw new ConfigError(`config file ${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
+    const text = readFileSync(file, 'utf8');
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) throw new ConfigError(yamlProblems(file, text, doc.errors));
+    raw = doc.toJS() ?? {};
     if (!isPlainObject(raw)) throw new ConfigError(`config file ${file}: expected a mapping of settings at the top`);
   }
-  const substituted = substitute(raw, [], env);
-  const merged = deepMerge(substituted, opts.overrides ?? {});
-  applyEnvOverrides(merged, env);
-  return parseConfig(merged);
+  // Which variable each value came from, so a bad one is reported under the name the user set.
+  const origins = new Map<string, string>();
+  const problems: Problem[] = [];
+  const substituted = substitute(raw, [], env, { problems, origins });
+  const overrides = opts.overrides ?? {};
+  for (const key of [...origins.keys()]) if (hasPath(overrides, key)) origins.delete(key);
+  const merged = deepMerge(substituted, overrides);
+  applyEnvOverrides(merged, env, origins);
+  return checkConfig(merged, problems, origins);
 }
 
 /** Checks raw settings against the schema and fills in defaults. */
 export function parseConfig(raw: unknown): Config {
+  return checkConfig(raw, [], new Map());
+}
+
+function checkConfig(raw: unknown, early: Problem[], origins: ReadonlyMap<string, string>): Config {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
-  const first = Value.Errors(ConfigSchema, withDefaults).First();
-  if (first) throw new ConfigError(describeError(first));
+  const problems = [...early, ...[...Value.Errors(ConfigSchema, withDefaults)].map(schemaProblem)];
   const config = withDefaults as Config;
-  crossCheck(config);
+  for (const { reads, check } of CROSS_CHECKS) {
+    // A check reading a key that is already wrong would see a bad value (or crash on one).
+    if (problems.some((p) => reads.some((key) => isWithin(p.path, key) || isWithin(key, p.path)))) continue;
+    problems.push(...check(config));
+  }
+  if (problems.length > 0) throw new ConfigError(formatProblems(problems, origins));
   return config;
 }
 
-function crossCheck(config: Config): void {
-  const sources = sourcesProblem(config.sources);
-  if (sources) throw new ConfigError(sources);
-  if (config.slack.shareGroup && !config.mqtt.url) {
-    throw new ConfigError('slack.shareGroup: shared subscriptions need an external broker (set mqtt.url); the embedded aedes has none');
-  }
-  if (config.device.id === 'all') throw new ConfigError('device.id: "all" is reserved for the broadcast topic');
-  if (config.device.bell.pulseMs > config.device.bell.maxPulseMs) {
-    throw new ConfigError(
-      `device.bell.pulseMs: ${config.device.bell.pulseMs} is above device.bell.maxPulseMs (${config.device.bell.maxPulseMs})`,
-    );
-  }
-  if (!isLoopback(config.broker.host) && config.broker.users.length === 0) {
-    throw new ConfigError(`broker.users: required when broker.host (${config.broker.host}) is not a loopback address`);
-  }
-  const names = new Set<string>();
-  config.broker.users.forEach((u, i) => {
-    if (names.has(u.username)) throw new ConfigError(`broker.users.${i}.username: "${u.username}" appears twice`);
-    names.add(u.username);
-  });
-}
+/** Rules across keys that the schema cannot state, each with the keys it reads. */
+const CROSS_CHECKS: ReadonlyArray<{ reads: string[]; check: (config: Config) => Problem[] }> = [
+  {
+    reads: ['sources'],
+    check: (config) => {
+      const line = sourcesProblem(config.sources);
+      if (!line) return [];
+      const at = line.indexOf(': ');
+      return [{ path: line.slice(0, at), text: line.slice(at + 2) }];
+    },
+  },
+  {
+    reads: ['slack.shareGroup', 'mqtt.url'],
+    check: (config) =>
+      config.slack.shareGroup && !config.mqtt.url
+        ? [{ path: 'slack.shareGroup', text: 'shared subscriptions need an external broker (set mqtt.url); the embedded aedes has none' }]
+        : [],
+  },
+  {
+    reads: ['device.id'],
+    check: (config) => (config.device.id === 'all' ? [{ path: 'device.id', text: '"all" is reserved for the broadcast topic' }] : []),
+  },
+  {
+    reads: ['device.bell'],
+    check: ({ device: { bell } }) =>
+      bell.pulseMs > bell.maxPulseMs ? [{ path: 'device.bell.pulseMs', text: `${bell.pulseMs} is above device.bell.maxPulseMs (${bell.maxPulseMs})` }] : [],
+  },
+  {
+    reads: ['broker.host', 'broker.users'],
+    check: ({ broker }) =>
+      !isLoopback(broker.host) && broker.users.length === 0
+        ? [{ path: 'broker.users', text: `required when broker.host (${broker.host}) is not a loopback address` }]
+        : [],
+  },
+  {
+    reads: ['broker.users'],
+    check: ({ broker }) =>
+      broker.users.flatMap((u, i) =>
+        broker.users.findIndex((other) => other.username === u.username) < i ? [{ path: `broker.users.${i}.username`, text: `"${u.username}" appears twice` }] : [],
+      ),
+  },
+];
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-const SECRET_KEY = /pass(word)?|token|secret|key$/i;
-
-function describeError(error: ValueError): string {
-  const segments = error.path.split('/').filter(Boolean);
-  const key = segments.join('.') || '(top level)';
-  const last = segments[segments.length - 1] ?? '';
-  // Unknown keys come back as an error on the parent with the offending key in the path.
-  if (error.message.startsWith('Unexpected property')) return `${key}: unknown key`;
-  const got = SECRET_KEY.test(last) ? 'a hidden value' : show(error.value);
-  if (error.value === undefined) return `${key}: required, expected ${expected(error.schema)}`;
-  return `${key}: expected ${expected(error.schema)}, got ${got}`;
-}
-
-function expected(schema: TSchema): string {
-  const s = schema as Record<string, unknown> & { [Kind]?: string };
-  switch (s[Kind]) {
-    case 'Integer':
-    case 'Number': {
-      const noun = s[Kind] === 'Integer' ? 'an integer' : 'a number';
-      const { minimum: min, maximum: max } = s as { minimum?: number; maximum?: number };
-      if (min !== undefined && max !== undefined) return `${noun} ${min}-${max}`;
-      if (min !== undefined) return `${noun} >= ${min}`;
-      return noun;
-    }
-    case 'String': {
-      const parts = ['a string'];
-      if (typeof s.minLength === 'number' && s.minLength > 1) parts.push(`of at least ${s.minLength} characters`);
-      if (typeof s.pattern === 'string') parts.push(`matching ${s.pattern}`);
-      return parts.join(' ');
-    }
-    case 'Literal':
-      return JSON.stringify(s.const);
-    case 'Union': {
-      const options = (s.anyOf as TSchema[]).map(expected);
-      return `one of ${options.join(', ')}`;
-    }
-    case 'Boolean':
-      return 'true or false';
-    case 'Array':
-      return 'a list';
-    case 'Object':
-    case 'Record':
-      return 'a mapping';
-    default:
-      return String(s[Kind] ?? 'something else').toLowerCase();
-  }
-}
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
 const REF = /\$\{(file:)?([^}]+)\}/g;
 
-/** Replaces ${VAR} with the environment's value and ${file:/path} with a file's trimmed text. */
-function substitute(value: unknown, path: string[], env: Env): unknown {
+interface Found {
+  problems: Problem[];
+  origins: Map<string, string>;
+}
+
+/** Replaces ${VAR} with the environment's value and ${file:/path} with a file's trimmed text.
+ *  A reference that cannot be resolved stays as written and becomes a problem on its key. */
+function substitute(value: unknown, path: string[], env: Env, found: Found): unknown {
   if (typeof value === 'string') {
-    return value.replace(REF, (_m, isFile: string | undefined, name: string) => {
-      const where = path.join('.') || '(top level)';
-      if (isFile) {
-        try {
-          return readFileSync(name, 'utf8').trim();
-        } catch (err) {
-          throw new ConfigError(`${where}: cannot read ${name}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
+    const where = path.join('.');
+    const labels: string[] = [];
+    let failed = false;
+    const out = value.replace(REF, (ref: string, isFile: string | undefined, name: string) => {
+      const resolved = isFile ? readRef(name) : env[name];
+      if (typeof resolved === 'string') {
+        labels.push(originLabel(ref, resolved, where));
+        return resolved;
       }
-      const v = env[name];
-      if (v === undefined) throw new ConfigError(`${where}: environment variable ${name} is not set`);
-      return v;
+      failed = true;
+      found.problems.push({ path: where, text: resolved === undefined ? `environment variable ${name} is not set` : `cannot read ${name}: ${resolved.code}` });
+      return ref;
     });
+    if (labels.length > 0 && !failed) found.origins.set(where, labels.join(', '));
+    return out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, [...path, String(i)], env));
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, [...path, String(i)], env, found));
   if (isPlainObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, [...path, k], env)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, [...path, k], env, found)]));
   }
   return value;
 }
 
-function applyEnvOverrides(target: Record<string, unknown>, env: Env): void {
+/** A file's trimmed text, or the error code that kept it from being read. */
+function readRef(file: string): string | { code: string } {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    return { code: (err as NodeJS.ErrnoException).code ?? String(err) };
+  }
+}
+
+function applyEnvOverrides(target: Record<string, unknown>, env: Env, origins: Map<string, string>): void {
   for (const { env: name, path } of ENV_OVERRIDES) {
     const v = env[name];
     if (v === undefined || v === '') continue;
     setPath(target, path, coerce(v, schemaAt(path)));
+    origins.set(path.join('.'), originLabel(name, v, path.join('.')));
   }
   if (env.BELLHOP_API_TOKEN) {
     const server = ensureObject(target, 'server');
     const tokens = Array.isArray(server.tokens) ? server.tokens : [];
     server.tokens = [...tokens, { name: 'env', token: env.BELLHOP_API_TOKEN }];
+    origins.set(`server.tokens.${tokens.length}.token`, originLabel('BELLHOP_API_TOKEN', env.BELLHOP_API_TOKEN, 'server.tokens.token'));
   }
 }
-
 /** The schema of one key, walked down from the top (every ENV_OVERRIDES path is a plain object path). */
 function schemaAt(path: string[]): TSchema | undefined {
   let node: TSchema | undefined = ConfigSchema;
@@ -230,6 +235,16 @@ function deepMerge(base: unknown, over: Record<string, unknown>): Record<string,
     out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
   }
   return out;
+}
+
+/** Whether `raw` sets the dotted `path` (through mappings and lists). */
+function hasPath(raw: unknown, path: string): boolean {
+  let node: unknown = raw;
+  for (const key of path.split('.')) {
+    if (!isPlainObject(node) && !Array.isArray(node)) return false;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node !== undefined;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

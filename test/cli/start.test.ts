@@ -46,7 +46,8 @@ describe('bellhop start', () => {
   it('stops at once with the key path when the config is wrong', async () => {
     const p = start({ BELLHOP_GPIO_PIN: 'seventeen', BELLHOP_DATA_DIR: tempDir().path });
     expect(await p.exited).toBe(78);
-    expect(p.stderr().trim()).toBe('config error: device.gpio.pin: expected an integer 0-53, got "seventeen"');
+    // The user set a variable, not the key: the variable is what is named first.
+    expect(p.stderr().trim()).toBe('config error: BELLHOP_GPIO_PIN=seventeen: device.gpio.pin: expected an integer 0-53, got "seventeen"');
   });
 
   it('emit explains a refused event and exits non-zero', async () => {
@@ -86,5 +87,15 @@ describe('bellhop --version', () => {
     const p = runCli(['--version']);
     expect(await p.exited).toBe(0);
     expect(p.stdout()).toBe(`${version}\n`);
+  });
+});
+
+describe('bellhop start with a bot token and nowhere to post', () => {
+  it('refuses at once naming slack.defaultChannel, instead of dropping every event', async () => {
+    const p = start({ BELLHOP_DATA_DIR: tempDir().path, BELLHOP_HTTP_PORT: '0', BELLHOP_MQTT_PORT: '0', BELLHOP_GPIO_DRIVER: 'sim', SLACK_BOT_TOKEN: 'xoxb-0000-token' });
+    expect(await p.exited).toBe(78);
+    expect(p.stderr().trim().split('\n').at(-1)).toBe(
+      'config error: slack.defaultChannel: with a bot token and no slack.routes nothing would be posted; set slack.defaultChannel (BELLHOP_SLACK_CHANNEL), e.g. "#bellhop", or add slack.routes',
+    );
   });
 });

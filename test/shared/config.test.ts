@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, ConfigError } from '../../shared/config/load.js';
 import { tempDir } from '../helpers/world.js';
@@ -86,7 +86,7 @@ describe('config', () => {
     expect(config.device.id).toBe('42');
     expect(config.broker.port).toBe(1999);
     expect(config.slack.defaultChannel).toBe('#2024');
-    expect(() => loadConfig({ env: { BELLHOP_HTTP_PORT: 'eighty' } })).toThrow(/^server\.port: expected an integer/);
+    expect(() => loadConfig({ env: { BELLHOP_HTTP_PORT: 'eighty' } })).toThrow(/^BELLHOP_HTTP_PORT=eighty: server\.port: expected an integer/);
   });
 
   it('adds BELLHOP_API_TOKEN as a token named env', () => {
@@ -99,9 +99,9 @@ describe('config', () => {
     expect(errorOf(() => loadConfig({ file, env: {} }))).toBe('server.tokens.0.token: environment variable MISSING_TOKEN is not set');
   });
 
-  it('checks values that come from the environment like any other', () => {
+  it('checks values that come from the environment like any other, naming the variable', () => {
     expect(errorOf(() => loadConfig({ env: { BELLHOP_GPIO_PIN: 'seventeen' } }))).toBe(
-      'device.gpio.pin: expected an integer 0-53, got "seventeen"',
+      'BELLHOP_GPIO_PIN=seventeen: device.gpio.pin: expected an integer 0-53, got "seventeen"',
     );
   });
 
@@ -112,10 +112,28 @@ describe('config', () => {
 });
 
 describe('config.example.yaml', () => {
-  it('loads as it is shipped', () => {
-    const file = new URL('../../config.example.yaml', import.meta.url).pathname;
-    const config = loadConfig({ file, env: { BELLHOP_APP_TOKEN: 'example-token-0123456789' } });
-    expect(config.server.tokens[0]).toEqual({ name: 'app', token: 'example-token-0123456789' });
+  const file = new URL('../../config.example.yaml', import.meta.url).pathname;
+
+  it('loads as it is shipped, with no variables set', () => {
+    const config = loadConfig({ file, env: {} });
+    expect(config.server.tokens).toEqual([]);
     expect(config.device.bell.strikes['subscription.upgraded']).toBe(2);
+  });
+
+  it('runs for a normal user from the clone: data beside it, no privileged port, no pin it must own', () => {
+    const config = loadConfig({ file, env: {} });
+    // /var/lib/... is root's until a systemd install creates the bellhop user for it.
+    expect(isAbsolute(config.dataDir)).toBe(false);
+    expect(config.dataDir).toBe('./data');
+    expect(config.server.port).toBeGreaterThanOrEqual(1024);
+    expect(config.broker.port).toBeGreaterThanOrEqual(1024);
+    expect(config.broker.host).toBe('127.0.0.1');
+    // auto falls back to the simulated bell where the pin cannot be opened; onoff would fail.
+    expect(['auto', 'sim']).toContain(config.device.gpio.driver);
+  });
+
+  it('takes the API token from the environment when one is set', () => {
+    const config = loadConfig({ file, env: { BELLHOP_API_TOKEN: 'example-token-0123456789' } });
+    expect(config.server.tokens).toEqual([{ name: 'env', token: 'example-token-0123456789' }]);
   });
 });

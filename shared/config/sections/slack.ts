@@ -66,7 +66,7 @@ export const SlackSection = Type.Object(
       description: 'Slack Web API base URL, for Slack-compatible endpoints and tests. Env: SLACK_API_URL.',
     }),
     defaultChannel: Type.Optional(
-      Type.String({ minLength: 1, description: 'Where events go that no rule routes (the default route); unset = they are dropped, with a log line. Env: BELLHOP_SLACK_CHANNEL.' }),
+      Type.String({ minLength: 1, description: 'Where events go that no rule routes (the default route); unset = they are dropped, with a log line. Required with a bot token when there are no slack.routes. Env: BELLHOP_SLACK_CHANNEL.' }),
     ),
     routes: Type.Array(Route, { default: [], description: 'Routing rules, tried in order; the first match wins unless it says continue.' }),
     templates: Type.Record(Type.String({ pattern: EVENT_TYPE_PATTERN }), MessageTemplate, {
