@@ -1,14 +1,16 @@
 // `bellhop install-service agent|server`: writes the systemd unit (from systemd/,
 // with ExecStart pointing at this very installation), a config skeleton and a
 // secrets file under /etc/bellhop, creates the bellhop user (in the gpio group on
-// a Pi), and prints the systemctl line that starts it. --dry-run prints the plan;
-// --root DIR writes under another root (images, tests).
+// a Pi), and prints the systemctl line that starts it. --dry-run prints the plan and
+// every file with its content; --root DIR writes under another root (images, tests).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { packageRoot } from '../../shared/version.js';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../shared/config/load.js';
+import { packageRoot, packageVersion } from '../../shared/version.js';
 import { print } from '../context.js';
 
 export type ServiceKind = 'agent' | 'server';
@@ -47,6 +49,8 @@ export interface Step {
   /** What the step does, for people (and --dry-run). */
   what: string;
   run?: () => void;
+  /** The file the step writes, for --dry-run to show. */
+  content?: string;
 }
 
 export interface InstallPlan {
@@ -57,6 +61,8 @@ export interface InstallPlan {
   unitPath: string;
   configPath: string;
   envPath: string;
+  /** Why the unit could not start as planned (see privateTmpProblems); nothing may be written then. */
+  problems: string[];
 }
 
 export function planInstall(opts: InstallOptions): InstallPlan {
@@ -75,9 +81,10 @@ export function planInstall(opts: InstallOptions): InstallPlan {
   if (files.gpio && !gpioGroup) {
     notes.push('there is no "gpio" group here (not Raspberry Pi OS?): the unit runs without it, so the bell user needs another way to write /sys/class/gpio');
   }
+  // Node as it runs, not its real path: a distribution's upgrade of /usr/bin/node keeps the unit working.
+  const entry = { node: opts.node ?? process.execPath, main: opts.main ?? entryPoint(packageRoot()) };
   const unit = renderUnit(readFileSync(join(templates, files.unit), 'utf8'), {
-    node: opts.node ?? process.execPath,
-    main: opts.main ?? join(packageRoot(), 'dist', 'cli', 'main.js'),
+    ...entry,
     user,
     gpioGroup,
     systemdVersion: opts.systemdVersion ?? systemdVersion(),
@@ -88,6 +95,7 @@ export function planInstall(opts: InstallOptions): InstallPlan {
   steps.push({ what: `create ${at('/etc/bellhop')}`, run: () => mkdirSync(at('/etc/bellhop'), { recursive: true, mode: 0o755 }) });
   steps.push({
     what: `write ${unitPath}${existsSync(unitPath) ? ' (replacing the one there)' : ''}`,
+    content: unit,
     run: () => {
       mkdirSync(at('/etc/systemd/system'), { recursive: true });
       writeFileSync(unitPath, unit, { mode: 0o644 });
@@ -105,6 +113,7 @@ export function planInstall(opts: InstallOptions): InstallPlan {
     const kind = !secret ? 'config skeleton' : skeleton.includes('@SECRET@') ? 'secrets, generated' : 'secrets to fill in';
     steps.push({
       what: `write ${path} (${kind}; mode 0640, group ${user})`,
+      content: skeleton.replaceAll('@SECRET@', '<random, generated at install>'),
       run: () => {
         const text = skeleton.replaceAll('@SECRET@', () => randomBytes(24).toString('base64url'));
         writeFileSync(path, text, { mode: 0o640 });
@@ -116,7 +125,82 @@ export function planInstall(opts: InstallOptions): InstallPlan {
   if (opts.kind === 'server') notes.push(`each Pi's /etc/bellhop/agent.env needs BELLHOP_DEVICE_PASSWORD from ${envPath}`);
   if (opts.kind === 'agent') notes.push(`edit ${configPath} (broker URL, pin) and ${envPath} (the device password) before starting`);
   const enable = `sudo systemctl daemon-reload && sudo systemctl enable --now ${files.unit}`;
-  return { steps, notes, enable, unitPath, configPath, envPath };
+  const problems = privateTmpProblems({
+    node: realOr(entry.node),
+    main: realOr(entry.main),
+    config: unitSetting(unit, 'BELLHOP_CONFIG') ?? configPath,
+    dataDir: realOr(serviceDataDir(unit, readable(configPath) ?? readable(join(templates, files.config)), readable(envPath) ?? readable(join(templates, files.env)))),
+    version: packageVersion(),
+  });
+  return { steps, notes, enable, unitPath, configPath, envPath, problems };
+}
+
+/**
+ * bellhop's entry point by its real path (for a tarball installed with npm install -g:
+ * <prefix>/lib/node_modules/bellhop/dist/cli/main.js): through the npm bin symlink or a
+ * linked global install, ExecStart would follow whatever the link points at after the next install.
+ */
+export function entryPoint(packageDir: string): string {
+  const main = join(packageDir, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: build bellhop first (npm run build), or install it from a tarball (npm pack, then sudo npm install -g ./bellhop-${packageVersion()}.tgz)`);
+  return realpathSync(main);
+}
+
+const PRIVATE_TMP = ['/tmp', '/var/tmp'];
+
+/** What is under /tmp or /var/tmp, which PrivateTmp=yes replaces with empty folders of the service's own. */
+export function privateTmpProblems(p: { node: string; main: string; config: string; dataDir: string; version: string }): string[] {
+  const under = (path: string) => PRIVATE_TMP.find((t) => posix.resolve(path) === t || posix.resolve(path).startsWith(`${t}/`));
+  const problems: string[] = [];
+  const hidden = (what: string, path: string, fix: string) => {
+    const tmp = under(path);
+    if (tmp) problems.push(`${what} ${path} is under ${tmp}, but the unit has PrivateTmp=yes, which gives the service an empty ${tmp} of its own: ${fix}`);
+  };
+  hidden('bellhop', p.main, `the service would not find it and could not start. Install bellhop outside /tmp and /var/tmp and run install-service from there: clone and build it elsewhere (e.g. /opt/bellhop), or make a tarball here (npm pack) and install that (sudo npm install -g ./bellhop-${p.version}.tgz)`);
+  hidden('node', p.node, 'the service could not start. Install Node outside /tmp and /var/tmp (your distribution\'s package, or NodeSource) and run install-service with it');
+  hidden('the config file', p.config, 'the service would not find it. Keep it under /etc/bellhop');
+  hidden('the data folder (dataDir)', p.dataDir, 'what bellhop keeps there (broker sessions, queued events, the API token) would go to that private folder, emptied at every restart. Set dataDir, and BELLHOP_DATA_DIR if the env file sets it, to /var/lib/bellhop (the unit\'s StateDirectory)');
+  return problems;
+}
+
+/** The folder the service keeps its state in: dataDir of its config, BELLHOP_DATA_DIR over it, relative to WorkingDirectory. */
+export function serviceDataDir(unit: string, configText: string | undefined, envText: string | undefined): string {
+  // EnvironmentFile= wins over Environment=, as in systemd.
+  const env = { ...keyValues(unit.split('\n').filter((l) => l.startsWith('Environment=')).map((l) => l.slice('Environment='.length)).join('\n')), ...keyValues(envText ?? '') };
+  let yaml: unknown;
+  try {
+    yaml = parseYaml(configText ?? '');
+  } catch {
+    yaml = undefined; // loadConfig will say what is wrong with it when the service starts
+  }
+  const own = (yaml as { dataDir?: unknown } | null)?.dataDir;
+  const dir = env.BELLHOP_DATA_DIR ?? (typeof own === 'string' ? own.replace(/\$\{(\w+)\}/g, (_m, v: string) => env[v] ?? '') : parseConfig({}).dataDir);
+  return posix.resolve(/^WorkingDirectory=(.+)$/m.exec(unit)?.[1] ?? '/', dir);
+}
+
+/** KEY=value lines, as systemd's EnvironmentFile and Environment= read them. */
+function keyValues(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+function unitSetting(unit: string, variable: string): string | undefined {
+  return new RegExp(`^Environment=${variable}=(.+)$`, 'm').exec(unit)?.[1];
+}
+
+function readable(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function realOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 interface RenderOptions {
@@ -161,6 +245,7 @@ function createUserSteps(root: string, user: string, gpioGroup: boolean): Step[]
     (gpioGroup ? `m ${user} gpio\n` : '');
   const writeConf: Step = {
     what: `write ${conf}`,
+    content: body,
     run: () => {
       mkdirSync(join(root, 'etc/sysusers.d'), { recursive: true });
       writeFileSync(conf, body, { mode: 0o644 });
@@ -220,12 +305,16 @@ export function registerInstallService(program: Command): void {
     .action((kind: string, opts: { dryRun?: boolean; root?: string; user: string }) => {
       if (kind !== 'agent' && kind !== 'server') throw new Error(`install-service: expected agent or server, got "${kind}"`);
       const root = resolve(opts.root ?? '/');
+      const plan = planInstall({ kind, root, user: opts.user });
+      // Before asking for root: sudo would not make such a unit work.
+      if (plan.problems.length > 0) throw new Error(`install-service: refusing, the unit could not work:\n${plan.problems.map((p) => `  - ${p}`).join('\n')}`);
       if (!opts.dryRun && root === '/' && process.getuid?.() !== 0) {
         throw new Error(`install-service writes to /etc and creates a user: run it as root (sudo bellhop install-service ${kind}), or try --dry-run`);
       }
-      const plan = planInstall({ kind, root, user: opts.user });
       for (const step of plan.steps) {
         print(`${opts.dryRun ? 'would ' : ''}${step.what}`);
+        // Indented, so the files stand apart from the plan; `sed 's/^    //'` gives them back.
+        if (opts.dryRun && step.content !== undefined) for (const line of step.content.replace(/\n$/, '').split('\n')) print(line === '' ? '' : `    ${line}`);
         if (!opts.dryRun) step.run?.();
       }
       for (const note of plan.notes) print(`note: ${note}`);

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import type { EventInput } from '../../shared/envelope.js';
+import type { EventInput, Severity } from '../../shared/envelope.js';
 import { compact, deliver, header, ignore, isoFromSeconds, links, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { checkToken } from './signatures.js';
 import { bool, num, str } from './values.js';
@@ -25,7 +25,13 @@ const ActiveCollabEvent = Type.Object({
 const activeCollabEvent = new PayloadSchema(ActiveCollabEvent, 'an Active Collab webhook payload');
 export type ActiveCollabEvent = ReturnType<typeof activeCollabEvent.check>;
 
-const TYPES = new Map([
+/** Every type this source emits, with its severity; `bellhop types` lists the same table. */
+export const ACTIVECOLLAB_EVENT_TYPES = {
+  'task.created': 'info',
+  'task.completed': 'info',
+  'task.reopened': 'info',
+} as const satisfies Readonly<Record<string, Severity>>;
+const TYPES = new Map<string, keyof typeof ACTIVECOLLAB_EVENT_TYPES>([
   ['TaskCreated', 'task.created'],
   ['TaskCompleted', 'task.completed'],
   ['TaskReopened', 'task.reopened'],
@@ -56,7 +62,7 @@ export function mapActiveCollabEvent(e: ActiveCollabEvent, config: Pick<ActiveCo
   const url = config.baseUrl && p.url_path ? `${config.baseUrl.replace(/\/$/, '')}${p.url_path}` : undefined;
   const input: EventInput = {
     type,
-    severity: 'info',
+    severity: ACTIVECOLLAB_EVENT_TYPES[type],
     subject: p.name ? p.name.slice(0, 500) : `task ${p.id}`,
     data: compact({
       taskId: p.id,

@@ -67,6 +67,9 @@ export function airbrakeRoutes(ctx: SourceContext, config: AirbrakeConfig): Fast
   };
 }
 
+/** Every type this source emits, with the severity of a notice that names none; `bellhop types` lists the same table. */
+export const AIRBRAKE_EVENT_TYPES = { 'error.raised': 'error' } as const satisfies Readonly<Record<string, Severity>>;
+
 const SEVERITY: Record<string, Severity> = {
   emergency: 'critical',
   alert: 'critical',
@@ -88,9 +91,9 @@ export function mapAirbrakeNotice(n: AirbrakeNotice, project: AirbrakeProject, i
   const frames = error.backtrace ?? [];
   const top = frames[0];
   const declared = str(context.severity)?.toLowerCase();
-  const severity: Severity = (declared && Object.hasOwn(SEVERITY, declared) ? SEVERITY[declared] : undefined) ?? 'error';
+  const severity: Severity = (declared && Object.hasOwn(SEVERITY, declared) ? SEVERITY[declared] : undefined) ?? AIRBRAKE_EVENT_TYPES['error.raised'];
   const input: EventInput = {
-    type: 'error.raised',
+    type: 'error.raised' satisfies keyof typeof AIRBRAKE_EVENT_TYPES,
     severity,
     project: project.name ?? `airbrake-${project.id}`,
     subject: errorType.slice(0, 500),

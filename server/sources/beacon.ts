@@ -5,7 +5,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
 import { EVENT_TYPE_PATTERN } from '../../shared/config/schema.js';
-import type { EventInput } from '../../shared/envelope.js';
+import type { EventInput, Severity } from '../../shared/envelope.js';
 import { HttpError } from '../errors.js';
 import { deliver, header, ignore, PayloadSchema, rawBody, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { RateLimiter } from './rate-limit.js';
@@ -23,6 +23,9 @@ const Beacon = Type.Object(
 );
 const beacon = new PayloadSchema(Beacon, 'a beacon ({type, data?, subject?, id?})');
 export type Beacon = ReturnType<typeof beacon.check>;
+
+/** Anyone can send a beacon: whatever its type (sources.beacon.types), it never claims more than this. */
+export const BEACON_SEVERITY: Severity = 'info';
 
 export function beaconRoutes(ctx: SourceContext, config: BeaconConfig): FastifyPluginAsync {
   const allowed = originMatcher(config.origins);
@@ -79,8 +82,7 @@ export function mapBeacon(b: Beacon, origin: string, config: Pick<BeaconConfig, 
   if (!config.types.includes(b.type)) return ignore(`beacon type ${b.type} is not in sources.beacon.types`);
   const input: EventInput = {
     type: b.type,
-    // Anyone can send a beacon: it never claims more than "info".
-    severity: 'info',
+    severity: BEACON_SEVERITY,
     data: { ...(b.data ?? {}), origin },
   };
   if (b.subject) input.subject = b.subject;

@@ -3,7 +3,7 @@
 // by POST or GET; so fields are read from all three, under their common names.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import type { EventInput } from '../../shared/envelope.js';
+import type { EventInput, Severity } from '../../shared/envelope.js';
 import { HttpError } from '../errors.js';
 import { compact, deliver, redactQuerySecrets, ignore, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { tokenOf } from './coder.js';
@@ -29,7 +29,9 @@ export const CALL_FIELDS = {
   to: ['to', 'callto'],
 } as const;
 
-const DIRECTIONS = new Map([
+/** Every type this source emits, with its severity; `bellhop types` lists the same table. */
+export const CALL_EVENT_TYPES = { 'call.incoming': 'info', 'call.outgoing': 'info' } as const satisfies Readonly<Record<string, Severity>>;
+const DIRECTIONS = new Map<string, keyof typeof CALL_EVENT_TYPES>([
   ['incoming', 'call.incoming'],
   ['inbound', 'call.incoming'],
   ['in', 'call.incoming'],
@@ -105,7 +107,7 @@ export function mapCall(fields: Fields, config: Pick<CallsConfig, 'events' | 'pr
   const name = pick(fields, 'name');
   const input: EventInput = {
     type,
-    severity: 'info',
+    severity: CALL_EVENT_TYPES[type],
     subject: number,
     data: compact({
       direction: incoming ? 'incoming' : 'outgoing',

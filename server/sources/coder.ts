@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import type { EventInput } from '../../shared/envelope.js';
+import type { EventInput, Severity } from '../../shared/envelope.js';
 import { compact, deliver, redactQuerySecrets, header, ignore, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { checkToken } from './signatures.js';
 import { str } from './values.js';
@@ -33,6 +33,9 @@ const CoderMessage = Type.Object({
 });
 const coderMessage = new PayloadSchema(CoderMessage, 'a Coder notification');
 export type CoderMessage = ReturnType<typeof coderMessage.check>;
+
+/** Every type this source emits, with its usual severity; `bellhop types` lists the same table. */
+export const CODER_EVENT_TYPES = { 'notification.sent': 'info' } as const satisfies Readonly<Record<string, Severity>>;
 
 export function coderRoutes(ctx: SourceContext, config: CoderConfig): FastifyPluginAsync {
   return async (app) => {
@@ -65,10 +68,10 @@ export function mapCoderMessage(m: CoderMessage, project?: string): Mapped {
   const p = m.payload;
   const name = p.notification_name ?? '';
   const input: EventInput = {
-    type: 'notification.sent',
+    type: 'notification.sent' satisfies keyof typeof CODER_EVENT_TYPES,
     id: m.msg_id,
     // Build failures are worth a look; the rest is information for the person.
-    severity: /fail/i.test(name) ? 'warning' : 'info',
+    severity: /fail/i.test(name) ? 'warning' : CODER_EVENT_TYPES['notification.sent'],
     data: compact({
       title: m.title,
       body: m.body,

@@ -39,6 +39,16 @@ const pullRequest = new PayloadSchema(PullRequest, 'a GitHub pull_request payloa
 const workflowRun = new PayloadSchema(WorkflowRun, 'a GitHub workflow_run payload');
 const release = new PayloadSchema(Release, 'a GitHub release payload');
 
+/** Every type this source emits, with its severity; `bellhop types` lists the same table. */
+export const GITHUB_EVENT_TYPES = {
+  'pr.opened': 'info',
+  'pr.merged': 'info',
+  'pr.closed': 'info',
+  'ci.succeeded': 'info',
+  'ci.failed': 'error',
+  'release.published': 'info',
+} as const satisfies Readonly<Record<string, Severity>>;
+
 export function githubRoutes(ctx: SourceContext, config: GithubConfig): FastifyPluginAsync {
   return async (app) => {
     useRawBody(app, PROVIDER_BODY_LIMIT);
@@ -63,10 +73,10 @@ function jsonOf(contentType: string | undefined, body: Buffer): Buffer | string 
 }
 
 export function mapGithubEvent(kind: string, payload: unknown, delivery?: string): Mapped {
-  const base = (type: string, severity: Severity, p: { repository: { full_name: string } }, data: Json, subject?: string): Mapped => {
+  const base = (type: keyof typeof GITHUB_EVENT_TYPES, p: { repository: { full_name: string } }, data: Json, subject?: string): Mapped => {
     const input: EventInput = {
       type,
-      severity,
+      severity: GITHUB_EVENT_TYPES[type],
       project: p.repository.full_name,
       data: compact({ repository: p.repository.full_name, sender: str(at(p, 'sender', 'login')), ...data }),
     };
@@ -84,7 +94,6 @@ export function mapGithubEvent(kind: string, payload: unknown, delivery?: string
       if (!type) return ignore(`GitHub pull_request action "${p.action}" is not mapped`);
       return base(
         type,
-        'info',
         p,
         {
           number: pr.number,
@@ -107,7 +116,7 @@ export function mapGithubEvent(kind: string, payload: unknown, delivery?: string
       const conclusion = run.conclusion ?? '';
       const type = conclusion === 'success' ? 'ci.succeeded' : ['failure', 'timed_out', 'startup_failure'].includes(conclusion) ? 'ci.failed' : undefined;
       if (!type) return ignore(`GitHub workflow run concluded "${conclusion}", which is not mapped`);
-      return base(type, type === 'ci.failed' ? 'error' : 'info', p, {
+      return base(type, p, {
         workflow: run.name ?? undefined,
         conclusion,
         branch: str(run.head_branch),
@@ -123,7 +132,7 @@ export function mapGithubEvent(kind: string, payload: unknown, delivery?: string
       const p = release.check(payload);
       if (p.action !== 'published') return ignore(`GitHub release action "${p.action}" is not mapped`);
       const r = p.release as typeof p.release & Json;
-      return base('release.published', 'info', p, {
+      return base('release.published', p, {
         tag: r.tag_name,
         name: str(r.name),
         prerelease: bool(r.prerelease),

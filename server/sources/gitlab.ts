@@ -24,12 +24,21 @@ const Pipeline = Type.Object({
   project: Project,
   object_attributes: Type.Object({ id: Type.Integer(), status: Type.String() }),
 });
-const MR_TYPES = new Map([
+/** Every type this source emits, with its severity; `bellhop types` lists the same table. */
+export const GITLAB_EVENT_TYPES = {
+  'pr.opened': 'info',
+  'pr.merged': 'info',
+  'pr.closed': 'info',
+  'ci.succeeded': 'info',
+  'ci.failed': 'error',
+} as const satisfies Readonly<Record<string, Severity>>;
+type GitlabType = keyof typeof GITLAB_EVENT_TYPES;
+const MR_TYPES = new Map<string, GitlabType>([
   ['open', 'pr.opened'],
   ['merge', 'pr.merged'],
   ['close', 'pr.closed'],
 ]);
-const PIPELINE_TYPES = new Map([
+const PIPELINE_TYPES = new Map<string, GitlabType>([
   ['success', 'ci.succeeded'],
   ['failed', 'ci.failed'],
 ]);
@@ -67,10 +76,10 @@ export function gitlabRoutes(ctx: SourceContext, config: GitlabConfig): FastifyP
 }
 
 export function mapGitlabEvent(payload: { object_kind: string } & Json, delivery?: string): Mapped {
-  const base = (type: string, severity: Severity, project: string, data: Json, subject?: string): Mapped => {
+  const base = (type: GitlabType, project: string, data: Json, subject?: string): Mapped => {
     const input: EventInput = {
       type,
-      severity,
+      severity: GITLAB_EVENT_TYPES[type],
       project,
       data: compact({ project, user: str(at(payload, 'user', 'username')) ?? str(at(payload, 'user', 'name')), ...data }),
     };
@@ -86,7 +95,6 @@ export function mapGitlabEvent(payload: { object_kind: string } & Json, delivery
       if (!type) return ignore(`GitLab merge request action "${mr.action ?? ''}" is not mapped`);
       return base(
         type,
-        'info',
         p.project.path_with_namespace,
         {
           number: mr.iid,
@@ -107,7 +115,6 @@ export function mapGitlabEvent(payload: { object_kind: string } & Json, delivery
       const url = str(run.url) ?? `${str(at(p, 'project', 'web_url')) ?? ''}/-/pipelines/${run.id}`;
       return base(
         type,
-        type === 'ci.failed' ? 'error' : 'info',
         p.project.path_with_namespace,
         {
           pipeline: run.id,

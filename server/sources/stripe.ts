@@ -25,6 +25,19 @@ const StripeEvent = Type.Object({
 const stripeEvent = new PayloadSchema(StripeEvent, 'a Stripe event');
 export type StripeEvent = ReturnType<typeof stripeEvent.check>;
 
+/** Every type this source emits, with its severity; `bellhop types` lists the same table. */
+export const STRIPE_EVENT_TYPES = {
+  'payment.succeeded': 'info',
+  'payment.failed': 'warning',
+  'customer.created': 'info',
+  'subscription.created': 'info',
+  'subscription.canceled': 'info',
+  'subscription.upgraded': 'info',
+  'subscription.downgraded': 'info',
+  'trial.ending': 'info',
+} as const satisfies Readonly<Record<string, Severity>>;
+type StripeType = keyof typeof STRIPE_EVENT_TYPES;
+
 export function stripeRoutes(ctx: SourceContext, config: StripeConfig): FastifyPluginAsync {
   return async (app) => {
     useRawBody(app);
@@ -42,12 +55,12 @@ export function mapStripeEvent(event: StripeEvent, project?: string): Mapped {
   const o = event.data.object;
   const dashboard = `https://dashboard.stripe.com/${event.livemode ? '' : 'test/'}`;
   const customer = str(o.customer) ?? (event.type.startsWith('customer.') && !event.type.startsWith('customer.subscription') ? str(o.id) : undefined);
-  const make = (type: string, data: Json, severity: Severity = 'info', link?: [string, string]): Mapped => {
+  const make = (type: StripeType, data: Json, link?: [string, string]): Mapped => {
     const input: EventInput = {
       type,
       id: event.id,
       time: isoFromSeconds(event.created),
-      severity,
+      severity: STRIPE_EVENT_TYPES[type],
       data: compact({ ...data, stripeEvent: event.type, livemode: event.livemode, links: link ? links(link) : undefined }),
     };
     if (customer) input.subject = customer;
@@ -57,7 +70,7 @@ export function mapStripeEvent(event: StripeEvent, project?: string): Mapped {
 
   switch (event.type) {
     case 'payment_intent.succeeded':
-      return make('payment.succeeded', paymentData(o), 'info', ['View payment', `${dashboard}payments/${str(o.id) ?? ''}`]);
+      return make('payment.succeeded', paymentData(o), ['View payment', `${dashboard}payments/${str(o.id) ?? ''}`]);
     case 'payment_intent.payment_failed':
       return make(
         'payment.failed',
@@ -66,17 +79,16 @@ export function mapStripeEvent(event: StripeEvent, project?: string): Mapped {
           failure: str(at(o, 'last_payment_error', 'message')),
           failureCode: str(at(o, 'last_payment_error', 'decline_code')) ?? str(at(o, 'last_payment_error', 'code')),
         },
-        'warning',
         ['View payment', `${dashboard}payments/${str(o.id) ?? ''}`],
       );
     case 'customer.created':
-      return make('customer.created', { customer: str(o.id), email: str(o.email), name: str(o.name) }, 'info', ['View customer', `${dashboard}customers/${str(o.id) ?? ''}`]);
+      return make('customer.created', { customer: str(o.id), email: str(o.email), name: str(o.name) }, ['View customer', `${dashboard}customers/${str(o.id) ?? ''}`]);
     case 'customer.subscription.created':
-      return make('subscription.created', subscriptionData(o), 'info', subscriptionLink(dashboard, o));
+      return make('subscription.created', subscriptionData(o), subscriptionLink(dashboard, o));
     case 'customer.subscription.deleted':
-      return make('subscription.canceled', { ...subscriptionData(o), reason: str(at(o, 'cancellation_details', 'reason')) }, 'info', subscriptionLink(dashboard, o));
+      return make('subscription.canceled', { ...subscriptionData(o), reason: str(at(o, 'cancellation_details', 'reason')) }, subscriptionLink(dashboard, o));
     case 'customer.subscription.trial_will_end':
-      return make('trial.ending', { ...subscriptionData(o), trialEnd: isoFromSeconds(num(o.trial_end)) }, 'info', subscriptionLink(dashboard, o));
+      return make('trial.ending', { ...subscriptionData(o), trialEnd: isoFromSeconds(num(o.trial_end)) }, subscriptionLink(dashboard, o));
     case 'customer.subscription.updated':
       return mapSubscriptionUpdate(event, make, dashboard);
     default:
@@ -84,7 +96,7 @@ export function mapStripeEvent(event: StripeEvent, project?: string): Mapped {
   }
 }
 
-type Make = (type: string, data: Json, severity?: Severity, link?: [string, string]) => Mapped;
+type Make = (type: StripeType, data: Json, link?: [string, string]) => Mapped;
 
 /** Upgrades and downgrades compare the yearly amount before and after; cancel_at_period_end is a cancellation. */
 function mapSubscriptionUpdate(event: StripeEvent, make: Make, dashboard: string): Mapped {
@@ -94,7 +106,6 @@ function mapSubscriptionUpdate(event: StripeEvent, make: Make, dashboard: string
     return make(
       'subscription.canceled',
       { ...subscriptionData(o), atPeriodEnd: true, cancelAt: isoFromSeconds(num(o.cancel_at) ?? num(o.current_period_end)), reason: str(at(o, 'cancellation_details', 'reason')) },
-      'info',
       subscriptionLink(dashboard, o),
     );
   }
@@ -103,7 +114,7 @@ function mapSubscriptionUpdate(event: StripeEvent, make: Make, dashboard: string
   const before = yearlyAmount({ ...o, ...previous });
   if (after === undefined || before === undefined || after === before) return ignore('Stripe subscription plan changed without a price change');
   const type = after > before ? 'subscription.upgraded' : 'subscription.downgraded';
-  return make(type, { ...subscriptionData(o), previousPlan: planName({ ...o, ...previous }), previousAmount: before, yearlyAmount: after }, 'info', subscriptionLink(dashboard, o));
+  return make(type, { ...subscriptionData(o), previousPlan: planName({ ...o, ...previous }), previousAmount: before, yearlyAmount: after }, subscriptionLink(dashboard, o));
 }
 
 function paymentData(o: Json): Json {

@@ -1,10 +1,22 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aclFile, mosquittoFiles, passwdLine } from '../../broker/mosquitto-files.js';
+import { closedAncestors, MOSQUITTO_USER, mosquittoOwnership } from '../../cli/commands/mosquitto-config.js';
 import type { BrokerUserConfig } from '../../shared/config/schema.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir, testConfig } from '../helpers/world.js';
+import { freePort, mosquittoBinary } from '../helpers/mosquitto.js';
+import { tempDir, testConfig, waitFor } from '../helpers/world.js';
+
+const root = process.getuid?.() === 0;
+/** uid and gid of a user in this machine's /etc/passwd. */
+function account(name: string): { uid: number; gid: number } | undefined {
+  const f = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((l) => l[0] === name);
+  return f ? { uid: Number(f[2]), gid: Number(f[3]) } : undefined;
+}
+const mosquittoAccount = account(MOSQUITTO_USER);
 
 const users: BrokerUserConfig[] = [
   { username: 'server', password: 'server-password', role: 'server' },
@@ -114,7 +126,7 @@ describe('bellhop mosquitto-config', () => {
     ].join('\n');
     writeFileSync(configFile, yaml);
     const p = runCli(['--config', configFile, 'mosquitto-config', '--out', out]);
-    expect(await p.exited).toBe(0);
+    expect(await p.exited, p.stderr()).toBe(0);
     expect(p.stdout()).toContain(`run: mosquitto -c ${join(out, 'mosquitto.conf')}`);
     expect(readFileSync(join(out, 'mosquitto.conf'), 'utf8')).toContain('listener 1884 127.0.0.1');
     expect(block(readFileSync(join(out, 'acl'), 'utf8'), 'hallway')).toContain('topic read bellhop/devices/hall-bell/+');
@@ -129,5 +141,78 @@ describe('bellhop mosquitto-config', () => {
     const p = runCli(['mosquitto-config', '--out', tempDir().path, '--autosave-seconds', 'soon'], { BELLHOP_DATA_DIR: testConfig().dataDir });
     expect(await p.exited).not.toBe(0);
     expect(p.stderr()).toContain('expected a whole number of seconds');
+  });
+});
+
+describe('who owns what Mosquitto reads and writes once it has switched users', () => {
+  const passwd = 'root:x:0:0:root:/root:/bin/bash\nmosquitto:x:102:105::/var/lib/mosquitto:/usr/sbin/nologin\n';
+  const paths = ['/srv/mq/data', '/srv/my mq/passwd'];
+
+  it('is given to that user when we are root and it exists', () => {
+    expect(mosquittoOwnership({ uid: 0, passwd, user: 'mosquitto', paths })).toEqual({ chown: { uid: 102, gid: 105 } });
+  });
+
+  it('is otherwise left to the exact command to run', () => {
+    const command = "sudo chown -R mosquitto: /srv/mq/data '/srv/my mq/passwd'";
+    expect(mosquittoOwnership({ uid: 1000, passwd, user: 'mosquitto', paths })).toEqual({ command });
+    expect(mosquittoOwnership({ uid: undefined, passwd, user: 'mosquitto', paths })).toEqual({ command });
+    expect(mosquittoOwnership({ uid: 0, passwd, user: 'broker', paths })).toEqual({ command: command.replace('mosquitto:', 'broker:') });
+  });
+
+  it('is no use behind a folder that user cannot enter', () => {
+    const modes: Record<string, { mode: number; uid: number; gid: number }> = {
+      '/': { mode: 0o755, uid: 0, gid: 0 },
+      '/root': { mode: 0o700, uid: 0, gid: 0 },
+      '/root/mq': { mode: 0o750, uid: 0, gid: 105 },
+    };
+    expect(closedAncestors('/root/mq/data', 102, 105, (p) => modes[p]!)).toEqual(['/root']);
+    expect(closedAncestors('/root/mq/data', 102, 999, (p) => modes[p]!)).toEqual(['/root/mq', '/root']);
+  });
+});
+
+describe('bellhop mosquitto-config and the mosquitto user', () => {
+  const yaml = `broker:\n  users:\n${users.map((u) => `    - { username: ${u.username}, password: ${u.password}, role: ${u.role} }`).join('\n')}\n`;
+
+  it('creates the persistence folder and gives it, with passwd and acl, to the mosquitto user (or says how)', async () => {
+    const dir = tempDir();
+    const out = join(dir.path, 'mq');
+    writeFileSync(join(dir.path, 'bellhop.yaml'), yaml);
+    const p = runCli(['mosquitto-config', '--config', join(dir.path, 'bellhop.yaml'), '--out', out]);
+    expect(await p.exited, p.stderr()).toBe(0);
+    expect(statSync(join(out, 'data')).isDirectory()).toBe(true);
+    const owned = ['data', 'passwd', 'acl'].map((f) => join(out, f));
+    if (root && mosquittoAccount) {
+      for (const f of owned) expect(statSync(f), f).toMatchObject(mosquittoAccount);
+      // mkdtemp makes the folder 0700: mosquitto could not get in.
+      expect(p.stdout()).toContain(`warning: mosquitto cannot enter ${dir.path}`);
+    } else {
+      expect(p.stdout()).toContain(`run: sudo chown -R mosquitto: ${owned.join(' ')}`);
+    }
+    dir.remove();
+  });
+
+  const binary = mosquittoBinary();
+  it.skipIf(!root || !binary || !mosquittoAccount)('gives a Mosquitto started as root what it needs: it starts, and saves into the folder', async () => {
+    const dir = tempDir();
+    chmodSync(dir.path, 0o755);
+    const out = join(dir.path, 'mq');
+    const port = await freePort();
+    writeFileSync(join(dir.path, 'bellhop.yaml'), yaml.replace('broker:\n', `broker:\n  port: ${port}\n`));
+    const p = runCli(['mosquitto-config', '--config', join(dir.path, 'bellhop.yaml'), '--out', out]);
+    expect(await p.exited, p.stderr()).toBe(0);
+    const child = spawn(binary!, ['-c', join(out, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = once(child, 'exit');
+    try {
+      await waitFor(() => /mosquitto version \S+ running/.test(log) || child.exitCode !== null, { timeoutMs: 5000, what: 'mosquitto to start' });
+      expect(child.exitCode, log).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    expect(log).not.toMatch(/Error/);
+    expect(existsSync(join(out, 'data', 'mosquitto.db')), log).toBe(true);
+    dir.remove();
   });
 });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { planInstall, renderUnit, systemdQuote } from '../../cli/commands/install-service.js';
+import { entryPoint, planInstall, privateTmpProblems, renderUnit, serviceDataDir, SERVICES, systemdQuote } from '../../cli/commands/install-service.js';
 import { loadConfig } from '../../shared/config/load.js';
 import { assertBuilt, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/world.js';
@@ -129,13 +129,40 @@ describe('bellhop install-service', () => {
     expect(readFileSync(join(dir, 'etc/systemd/system/bellhop.service'), 'utf8')).toContain('ExecStart=');
   });
 
-  it('only says what it would do with --dry-run', async () => {
+  it('only says what it would do with --dry-run, showing every file it would write', async () => {
     const dir = root();
-    const out = await install('agent', dir, '--dry-run');
-    expect(out).toContain(`would write ${join(dir, 'etc/systemd/system/bellhop-agent.service')}`);
+    const out = await install('server', dir, '--dry-run');
     expect(out).toContain('would create the system user bellhop');
-    expect(out).toContain('sudo systemctl daemon-reload && sudo systemctl enable --now bellhop-agent.service');
+    expect(out).toContain('sudo systemctl daemon-reload && sudo systemctl enable --now bellhop.service');
     expect(existsSync(join(dir, 'etc'))).toBe(false);
+    // Each "would write" line is followed by the file, indented by four spaces.
+    const shown = (path: string) => {
+      const after = out.split(new RegExp(`^would write ${path.replaceAll('.', '\\.')}.*$`, 'm'))[1];
+      expect(after, `${path} in:\n${out}`).toBeDefined();
+      return after!.split(/^(?! {4}|$)/m)[0]!.replace(/^ {4}/gm, '').trim();
+    };
+    const unit = shown(join(dir, 'etc/systemd/system/bellhop.service'));
+    expect(unit).toMatch(new RegExp(`^ExecStart=${process.execPath} \\S+/dist/cli/main\\.js start$`, 'm'));
+    expect(unit).toMatch(/^PrivateTmp=yes$/m);
+    expect(shown(join(dir, 'etc/bellhop/bellhop.yaml'))).toBe(readFileSync(join(TEMPLATES, 'bellhop.yaml'), 'utf8').trim());
+    // The secrets do not exist yet: a dry run must not print one that a later run would not use.
+    expect(shown(join(dir, 'etc/bellhop/bellhop.env'))).toMatch(/^BELLHOP_API_TOKEN=<random, generated at install>$/m);
+    expect(shown(join(dir, 'etc/sysusers.d/bellhop.conf'))).toMatch(/^u bellhop /m);
+  });
+
+  it('refuses a data folder under /tmp, which PrivateTmp=yes would hide, and writes nothing', async () => {
+    const dir = root();
+    mkdirSync(join(dir, 'etc/bellhop'), { recursive: true });
+    writeFileSync(join(dir, 'etc/bellhop/agent.yaml'), 'dataDir: /tmp/bellhop-data\n');
+    for (const extra of [[], ['--dry-run']]) {
+      const cli = runCli(['install-service', 'agent', '--root', dir, ...extra]);
+      expect(await cli.exited).toBe(1);
+      expect(cli.stderr()).toMatch(/refusing.*\n.*the data folder \(dataDir\) \/tmp\/bellhop-data is under \/tmp, but the unit has PrivateTmp=yes/);
+      expect(cli.stderr()).toContain('Set dataDir');
+      expect(cli.stdout()).toBe('');
+    }
+    expect(existsSync(join(dir, 'etc/systemd'))).toBe(false);
+    expect(existsSync(join(dir, 'etc/bellhop/agent.env'))).toBe(false);
   });
 
   it('refuses an unknown kind', async () => {
@@ -189,6 +216,12 @@ describe('rendering a unit', () => {
     expect(systemdQuote('/opt/100%/node')).toBe('/opt/100%%/node');
   });
 
+  it('refuses a bellhop under /tmp in the plan', () => {
+    const plan = planInstall({ kind: 'agent', root: root(), node: '/usr/bin/node', main: '/tmp/bellhop/dist/cli/main.js', systemdVersion: 252 });
+    expect(plan.problems).toHaveLength(1);
+    expect(plan.problems[0]).toContain('bellhop /tmp/bellhop/dist/cli/main.js is under /tmp');
+  });
+
   it('plans the same steps it prints', () => {
     const dir = root();
     const plan = planInstall({ kind: 'agent', root: dir, node: '/usr/bin/node', main: '/x/main.js', systemdVersion: 252 });
@@ -196,4 +229,90 @@ describe('rendering a unit', () => {
     expect(plan.steps.map((s) => s.what).join('\n')).toContain(`write ${plan.configPath} (config skeleton; mode 0640, group bellhop)`);
     expect(plan.notes.join('\n')).toContain('no "gpio" group here');
   });
+});
+
+describe('what the unit could not reach (PrivateTmp=yes)', () => {
+  const ok = { node: '/usr/bin/node', main: '/usr/lib/node_modules/bellhop/dist/cli/main.js', config: '/etc/bellhop/agent.yaml', dataDir: '/var/lib/bellhop', version: '1.2.3' };
+
+  it('accepts an ordinary installation, and folders that only start with "tmp"', () => {
+    expect(privateTmpProblems(ok)).toEqual([]);
+    expect(privateTmpProblems({ ...ok, main: '/tmpfs/bellhop/dist/cli/main.js', dataDir: '/var/tmpdata' })).toEqual([]);
+  });
+
+  it('refuses a checkout under /tmp or /var/tmp, saying why and how to install it elsewhere', () => {
+    for (const main of ['/tmp/bellhop/dist/cli/main.js', '/var/tmp/b/dist/cli/main.js', '/tmp/../tmp/x/main.js']) {
+      const [problem, ...more] = privateTmpProblems({ ...ok, main });
+      expect(more).toEqual([]);
+      expect(problem).toMatch(/PrivateTmp=yes, which gives the service an empty \/(var\/)?tmp of its own/);
+      expect(problem).toContain('npm pack');
+      expect(problem).toContain('sudo npm install -g ./bellhop-1.2.3.tgz');
+    }
+  });
+
+  it('checks node, the config file and the data folder the same way', () => {
+    const problems = privateTmpProblems({ ...ok, node: '/tmp/node-v20/bin/node', config: '/tmp/agent.yaml', dataDir: '/var/tmp/bellhop' });
+    expect(problems.map((p) => p.split(' is under')[0])).toEqual(['node /tmp/node-v20/bin/node', 'the config file /tmp/agent.yaml', 'the data folder (dataDir) /var/tmp/bellhop']);
+  });
+
+  it('finds the data folder as the service will: dataDir, BELLHOP_DATA_DIR over it, relative to WorkingDirectory', () => {
+    const unit = 'Environment=BELLHOP_CONFIG=/etc/bellhop/agent.yaml\nWorkingDirectory=/var/lib/bellhop\n';
+    expect(serviceDataDir(unit, 'dataDir: /srv/bell\n', undefined)).toBe('/srv/bell');
+    expect(serviceDataDir(unit, 'dataDir: state\n', '')).toBe('/var/lib/bellhop/state');
+    expect(serviceDataDir(unit, 'log: { level: info }\n', '')).toBe('/var/lib/bellhop/data');
+    expect(serviceDataDir(unit, 'dataDir: /srv/bell\n', '# secrets\nBELLHOP_DATA_DIR=/tmp/x\n')).toBe('/tmp/x');
+    expect(serviceDataDir(`${unit}Environment=BELLHOP_DATA_DIR=/tmp/y\n`, '', 'BELLHOP_DATA_DIR=/opt/z\n')).toBe('/opt/z');
+  });
+});
+
+describe('ExecStart of an installed bellhop', () => {
+  it('is the real path of the package\'s dist/cli/main.js, also through a linked global install', () => {
+    // `npm install -g ./bellhop-x.y.z.tgz` copies the package into <prefix>/lib/node_modules;
+    // `npm install -g <folder>` links it there instead.
+    const dir = root();
+    const pkg = join(dir, 'src/bellhop');
+    mkdirSync(join(pkg, 'dist/cli'), { recursive: true });
+    writeFileSync(join(pkg, 'dist/cli/main.js'), '');
+    mkdirSync(join(dir, 'prefix/lib/node_modules'), { recursive: true });
+    symlinkSync(pkg, join(dir, 'prefix/lib/node_modules/bellhop'));
+    const real = realpathSync(join(pkg, 'dist/cli/main.js'));
+    expect(entryPoint(pkg)).toBe(real);
+    expect(entryPoint(join(dir, 'prefix/lib/node_modules/bellhop'))).toBe(real);
+    expect(() => entryPoint(join(dir, 'prefix'))).toThrow(/dist\/cli\/main\.js is missing: build bellhop first.*npm pack/);
+  });
+
+  it('is in the tarball npm pack makes, with the files install-service and the status page read', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const [pack] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
+    const files = pack!.files.map((f) => f.path);
+    for (const { unit, config, env } of Object.values(SERVICES)) expect(files).toEqual(expect.arrayContaining([unit, config, env].map((f) => `systemd/${f}`)));
+    expect(files).toEqual(expect.arrayContaining(['dist/cli/main.js', 'dist/shared/version.js', 'server/status/public/index.html', 'config.example.yaml', 'package.json']));
+    expect(files.filter((f) => f.startsWith('test/') || f.startsWith('dist/test/'))).toEqual([]);
+  }, 30_000);
+
+  it('is found through the npm bin link of a packed and installed bellhop (and refused when that is under /tmp)', async () => {
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const dir = root();
+    const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: repo, encoding: 'utf8' });
+    expect(pack.status, pack.stderr).toBe(0);
+    // What `npm install -g --prefix <dir>/prefix ./bellhop-x.y.z.tgz` lays out, with this checkout's
+    // dependencies instead of the registry's.
+    const pkg = join(dir, 'prefix/lib/node_modules/bellhop');
+    mkdirSync(pkg, { recursive: true });
+    const untar = spawnSync('tar', ['-xzf', join(dir, pack.stdout.trim().split('\n').pop()!), '-C', pkg, '--strip-components=1'], { encoding: 'utf8' });
+    expect(untar.status, untar.stderr).toBe(0);
+    symlinkSync(join(repo, 'node_modules'), join(pkg, 'node_modules'));
+    mkdirSync(join(dir, 'prefix/bin'));
+    symlinkSync('../lib/node_modules/bellhop/dist/cli/main.js', join(dir, 'prefix/bin/bellhop'));
+    const r = spawnSync(process.execPath, [join(dir, 'prefix/bin/bellhop'), 'install-service', 'agent', '--dry-run', '--root', join(dir, 'target')], { encoding: 'utf8' });
+    const main = join(realpathSync(pkg), 'dist/cli/main.js');
+    if (/^\/(var\/)?tmp\//.test(main)) {
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`bellhop ${main.replaceAll('.', '\\.')} is under /(var/)?tmp`));
+    } else {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`ExecStart=${process.execPath} ${main} agent`);
+    }
+    expect(existsSync(join(dir, 'target'))).toBe(false);
+  }, 60_000);
 });
