@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The bellhop command: each part on its own, or all of them in one process.
 // Each subcommand lives in cli/commands/ and registers itself here.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError } from '../shared/config/load.js';
 import { registerStart } from './commands/start.js';
 import { registerParts } from './commands/parts.js';
@@ -19,6 +19,7 @@ const program = new Command('bellhop')
   .description('Hardware notifier bridge: HTTP events -> MQTT -> a service bell (and Slack)')
   .version(packageVersion(), '-V, --version', 'print the version of bellhop')
   .option('-c, --config <path>', 'YAML config file (default: $BELLHOP_CONFIG, else built-in defaults)')
+  .addOption(new Option('--log-format <format>', 'json, or pretty (one coloured line per entry); default: pretty on a terminal, json otherwise (log.format)').choices(['auto', 'json', 'pretty']))
   // Commander reads -c on either side of the subcommand (`bellhop start -c f` too), so each
   // subcommand's help shows it; set before registering, as subcommands copy help settings.
   .configureHelp({ showGlobalOptions: true })

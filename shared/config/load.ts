@@ -30,6 +30,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[] }> = [
   { env: 'BELLHOP_GPIO_DRIVER', path: ['device', 'gpio', 'driver'] },
   { env: 'BELLHOP_GPIO_PIN', path: ['device', 'gpio', 'pin'] },
   { env: 'BELLHOP_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'BELLHOP_LOG_FORMAT', path: ['log', 'format'] },
   { env: 'BELLHOP_DEVICE_ID', path: ['device', 'id'] },
   { env: 'SLACK_BOT_TOKEN', path: ['slack', 'botToken'] },
   { env: 'SLACK_APP_TOKEN', path: ['slack', 'appToken'] },

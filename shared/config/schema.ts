@@ -28,6 +28,10 @@ export const ConfigSchema = Type.Object(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
           { default: 'info', description: 'pino log level. Env: BELLHOP_LOG_LEVEL.' },
         ),
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+          default: 'auto',
+          description: 'auto: one coloured line per entry when the log goes to a terminal, JSON lines otherwise (the journal, a pipe). Env: BELLHOP_LOG_FORMAT; flag: --log-format.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -76,8 +76,8 @@ describe('config', () => {
     expect(config.server.port).toBe(9100);
     expect(config.device.gpio.pin).toBe(22);
     expect(config.server.tokens).toEqual([
-      { name: 'ci', token: 'from-the-env-0123456789' },
-      { name: 'cron', token: 'from-a-file-0123456789' },
+      { name: 'ci', token: 'from-the-env-0123456789', scope: 'write' },
+      { name: 'cron', token: 'from-a-file-0123456789', scope: 'write' },
     ]);
   });
 
@@ -91,7 +91,7 @@ describe('config', () => {
 
   it('adds BELLHOP_API_TOKEN as a token named env', () => {
     const config = loadConfig({ env: { BELLHOP_API_TOKEN: 'env-token-0123456789' } });
-    expect(config.server.tokens).toEqual([{ name: 'env', token: 'env-token-0123456789' }]);
+    expect(config.server.tokens).toEqual([{ name: 'env', token: 'env-token-0123456789', scope: 'write' }]);
   });
 
   it('names the variable when a ${ENV} reference is not set', () => {
@@ -134,6 +134,6 @@ describe('config.example.yaml', () => {
 
   it('takes the API token from the environment when one is set', () => {
     const config = loadConfig({ file, env: { BELLHOP_API_TOKEN: 'example-token-0123456789' } });
-    expect(config.server.tokens).toEqual([{ name: 'env', token: 'example-token-0123456789' }]);
+    expect(config.server.tokens).toEqual([{ name: 'env', token: 'example-token-0123456789', scope: 'write' }]);
   });
 });

@@ -113,7 +113,7 @@ describe('bellhop install-service', () => {
       ['office-bell', 'device'],
       ['server-bell', 'device'],
     ]);
-    expect(config.server.tokens).toEqual([{ name: 'env', token: env.BELLHOP_API_TOKEN }]);
+    expect(config.server.tokens).toEqual([{ name: 'env', token: env.BELLHOP_API_TOKEN, scope: 'write' }]);
     expect(out).toContain('sudo systemctl daemon-reload && sudo systemctl enable --now bellhop.service');
     expect(out).not.toContain(env.BELLHOP_DEVICE_PASSWORD);
   });

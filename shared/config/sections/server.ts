@@ -6,6 +6,10 @@ export const ApiToken = Type.Object(
   {
     name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Who uses the token; becomes the default event source.' }),
     token: Type.String({ minLength: 16, description: 'Bearer token, at least 16 characters (use ${ENV} or ${file:/path}).' }),
+    scope: Type.Union([Type.Literal('write'), Type.Literal('read')], {
+      default: 'write',
+      description: 'write: post events, ring and mute bells, and read the status page. read: only the status page and its API (for a screen in the office).',
+    }),
   },
   { additionalProperties: false },
 );
