@@ -3,24 +3,34 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './errors.js';
 
+/** write: everything; read: only what shows (the status page and its API), never what rings. */
+export type TokenScope = 'read' | 'write';
+
 export interface ApiToken {
   name: string;
   token: string;
+  /** Absent means write, as for every token before scopes existed. */
+  scope?: TokenScope;
+}
+
+interface Known {
+  name: string;
+  scope: TokenScope;
 }
 
 /** Tokens with their digests computed once, so a request costs one hash, not two per token. */
 export class TokenSet {
-  #tokens: Array<{ name: string; digest: Buffer }>;
+  #tokens: Array<Known & { digest: Buffer }>;
 
   constructor(tokens: readonly ApiToken[]) {
-    this.#tokens = tokens.map((t) => ({ name: t.name, digest: sha256(t.token) }));
+    this.#tokens = tokens.map((t) => ({ name: t.name, scope: t.scope ?? 'write', digest: sha256(t.token) }));
   }
 
-  /** The name of the matching token, or undefined. Checks every token so timing tells nothing. */
-  match(given: string): string | undefined {
+  /** The matching token, or undefined. Checks every token so timing tells nothing. */
+  match(given: string): Known | undefined {
     const digest = sha256(given);
-    let found: string | undefined;
-    for (const t of this.#tokens) if (timingSafeEqual(digest, t.digest) && found === undefined) found = t.name;
+    let found: Known | undefined;
+    for (const t of this.#tokens) if (timingSafeEqual(digest, t.digest) && found === undefined) found = { name: t.name, scope: t.scope };
     return found;
   }
 }
@@ -40,16 +50,22 @@ function asTokenSet(tokens: TokenSet | readonly ApiToken[]): TokenSet {
   return set;
 }
 
-/** Returns the name of the token the request carries, or throws 401. */
-export function authenticateBearer(request: FastifyRequest, tokenList: TokenSet | readonly ApiToken[]): string {
+/**
+ * Returns the name of the token the request carries, or throws 401 (no or unknown token)
+ * or 403 (a read-only token where `need` is write).
+ */
+export function authenticateBearer(request: FastifyRequest, tokenList: TokenSet | readonly ApiToken[], need: TokenScope = 'write'): string {
   const tokens = asTokenSet(tokenList);
   const header = request.headers.authorization;
   if (!header) throw unauthorized('missing Authorization header (expected "Bearer <token>")');
   const match = BEARER.exec(header);
   if (!match) throw unauthorized('Authorization header must be "Bearer <token>"');
-  const name = tokens.match(match[1]!);
-  if (name === undefined) throw unauthorized('token not accepted');
-  return name;
+  const found = tokens.match(match[1]!);
+  if (found === undefined) throw unauthorized('token not accepted');
+  if (need === 'write' && found.scope === 'read') {
+    throw new HttpError('read_only_token', `token "${found.name}" may only read (scope: read): posting events, ringing and muting need a token with scope: write`);
+  }
+  return found.name;
 }
 
 function unauthorized(message: string): HttpError {

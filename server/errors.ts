@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   unknown_type: 400,
   unauthorized: 401,
   forbidden_origin: 403,
+  read_only_token: 403,
   not_found: 404,
   unknown_device: 404,
   unknown_event: 404,
