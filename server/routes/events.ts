@@ -97,6 +97,8 @@ function invalid(request: FastifyRequest, maxBatch: number): HttpError {
   if (!relevant) return new HttpError('invalid_event', 'invalid event');
   const where = relevant.instancePath || '/';
   const extra = relevant.params?.additionalProperty;
-  const message = extra ? `unknown field "${String(extra)}"` : (relevant.message ?? 'invalid');
+  // A union of literals (severity) fails once per literal: say the allowed values, not "must be equal to constant".
+  const allowed = errors.filter((e) => e.instancePath === relevant.instancePath && e.params?.allowedValue !== undefined).map((e) => String(e.params!.allowedValue));
+  const message = extra ? `unknown field "${String(extra)}"` : allowed.length > 1 ? `must be one of ${[...new Set(allowed)].join(', ')}` : (relevant.message ?? 'invalid');
   return new HttpError('invalid_event', `${where}: ${message}`);
 }

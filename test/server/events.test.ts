@@ -116,6 +116,11 @@ describe('POST /v1/events against a real broker', () => {
     expect(big.json.message).toMatch(/over the limit of \d+ bytes \(server\.bodyLimit\)/);
   });
 
+  it('lists the allowed severities for a bad one', async () => {
+    const res = await postEvents(server.url, { type: 'user.signup', severity: 'meh' });
+    expect(res.json.message).toBe('/severity: must be one of critical, error, warning, info');
+  });
+
   it('names the offending field in the error message', async () => {
     const res = await postEvents(server.url, [{ type: 'user.signup' }, { type: 'user.signup', extra: 1 }]);
     expect(res.json.message).toContain('/1');
