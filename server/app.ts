@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ServerConfig, SourcesConfig } from '../shared/config/schema.js';
 import { makeTypeFilter } from '../shared/event-types.js';
 import { HttpError, installErrorHandler } from './errors.js';
+import { guardJsonShape } from './json-limits.js';
 import { eventsRoutes } from './routes/events.js';
 import { decorateRequestFields } from './request-fields.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -34,9 +35,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Per-request lines would flood a Pi's journal; refusals are logged below instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.config.bodyLimit,
+    // Slow clients (slowloris) are cut: the whole request within requestTimeoutMs, checked each second
+    // (Node's default check runs every 30 s, which would triple the time a socket can be held).
+    requestTimeout: opts.config.requestTimeoutMs,
+    http: { headersTimeout: opts.config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
+  app.server.maxConnections = opts.config.maxConnections;
   installErrorHandler(app, opts.config.retryAfterSeconds, opts.metrics);
+  guardJsonShape(app);
   decorateRequestFields(app);
   // Nothing here inflates bodies: a compressed one would be read as garbage, or worse, as plain.
   app.addHook('onRequest', async (request) => {

@@ -19,6 +19,8 @@ export const ServerSection = Type.Object(
     host: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server listens on.' }),
     port: Port(8080, 'HTTP port. Env: BELLHOP_HTTP_PORT.'),
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 256 * 1024, description: 'Largest request body in bytes; larger gets 413.' }),
+    requestTimeoutMs: Ms(10_000, 1000, 300_000, 'A request must arrive whole (headers and body) within this, or its connection is closed with 408: a few clients trickling bytes cannot hold sockets for minutes.'),
+    maxConnections: Type.Integer({ minimum: 8, maximum: 65_535, default: 256, description: 'Open HTTP connections at most (status page streams included); further ones are refused by the kernel until one closes.' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most events in one POST /v1/events batch.' }),
     publishTimeoutMs: Ms(5000, 100, 60_000, 'How long to wait for the broker to acknowledge a publish before answering 504 publish_unconfirmed (the event may have been published).'),
     retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'Retry-After sent with a 503 or 504.' }),
