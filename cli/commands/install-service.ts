@@ -132,6 +132,13 @@ export function planInstall(opts: InstallOptions): InstallPlan {
     dataDir: realOr(serviceDataDir(unit, readable(configPath) ?? readable(join(templates, files.config)), readable(envPath) ?? readable(join(templates, files.env)))),
     version: packageVersion(),
   });
+  // With --root the unit is made for another root (an image, a test): where this machine keeps
+  // bellhop and Node says nothing certain about that system, so those two only warn there.
+  const ownPaths = (p: string) => p.startsWith('bellhop ') || p.startsWith('node ');
+  if (root !== '/') {
+    for (const p of problems.filter(ownPaths)) notes.push(`if the target runs this same installation: ${p}`);
+    return { steps, notes, enable, unitPath, configPath, envPath, problems: problems.filter((p) => !ownPaths(p)) };
+  }
   return { steps, notes, enable, unitPath, configPath, envPath, problems };
 }
 
