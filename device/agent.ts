@@ -20,7 +20,7 @@ import {
 } from '../shared/messages.js';
 import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, type MqttClient } from '../shared/mqtt.js';
 import { BellController, type RingOutcome, type RingRequest } from './bell.js';
-import { RecentIds } from './dedup.js';
+import { RecentIds } from '../shared/recent-ids.js';
 import { QuietHours } from './quiet-hours.js';
 import { MuteTracker } from './mute.js';
 import { CatchUp } from './catch-up.js';

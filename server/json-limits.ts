@@ -1,7 +1,7 @@
-// Bounds on the shape of a JSON body, checked on the text before it is parsed: a body
-// nested 10,000 levels deep parses fine but overflows the stack of whatever walks it next
-// (JSON.stringify on publish), and a million keys cost a Pi seconds. The scan is one pass,
-// iterative, and knows strings, so braces inside them do not count.
+// Bounds on the shape of a JSON body: a body nested 10,000 levels deep parses fine but
+// overflows the stack of whatever walks it next (JSON.stringify on publish), and a million
+// keys cost a Pi seconds. Both checks are one iterative pass: on a parsed value, or on raw
+// text (knowing strings, so braces inside them do not count).
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
 
@@ -28,13 +28,29 @@ export function jsonShapeProblem(text: string, limits: { depth: number; keys: nu
   return undefined;
 }
 
-/** Every JSON body of the app passes the shape check before fastify's own (prototype-safe) parser. */
+/** The same bounds on a parsed value (the JSON.parse of V8 is iterative, so a deep body parses; walking it is what would overflow). */
+export function valueShapeProblem(value: unknown, limits: { depth: number; keys: number } = JSON_LIMITS): string | undefined {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  let keys = 0;
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object' || Buffer.isBuffer(node)) continue;
+    if (depth > limits.depth) return `JSON nested deeper than ${limits.depth} levels (the limit)`;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    if (!Array.isArray(node) && (keys += children.length) > limits.keys) return `JSON with more than ${limits.keys} keys (the limit)`;
+    for (const child of children) stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+
+/**
+ * Every parsed body of the app is checked before validation, whichever parser read it (the
+ * default one, or a signed-delivery parser a route group installs); raw webhook bodies are
+ * checked on their text where they are parsed (see PayloadSchema).
+ */
 export function guardJsonShape(app: FastifyInstance): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const problem = jsonShapeProblem(body as string);
-    if (problem) return done(new HttpError('bad_json', problem), undefined);
-    parse(request, body as string, done);
+  app.addHook('preValidation', (request, _reply, done) => {
+    const problem = valueShapeProblem(request.body);
+    done(problem ? new HttpError('bad_json', problem) : undefined);
   });
 }

@@ -4,12 +4,18 @@ import type { MqttClient } from 'mqtt';
 import type { Metrics } from '../shared/metrics.js';
 import type { Topics } from '../shared/topics.js';
 import { DEVICE_ONLINE, DeliveryReport, parse, parseRang } from '../shared/messages.js';
+import { RecentIds } from '../shared/recent-ids.js';
+
+/** How long a report is remembered: a QoS 1 redelivery comes within seconds of a reconnect. */
+const REPORT_MEMORY_MS = 10 * 60_000;
 
 export class MetricsObserver {
   #client: MqttClient;
   #topics: Topics;
   #metrics: Metrics;
   #online = new Set<string>();
+  // QoS 1 is at least once: a report redelivered after a reconnect is counted once.
+  #seen = new RecentIds(20_000);
   #filters: string[];
   #onMessage = (topic: string, payload: Buffer) => this.#observe(topic, payload);
 
@@ -22,7 +28,7 @@ export class MetricsObserver {
 
   start(): void {
     this.#client.on('message', this.#onMessage);
-    // Resubscribed on every reconnect by mqtt.js (clean session).
+    // Kept by the server's persistent session, and resubscribed by mqtt.js on every reconnect.
     this.#client.subscribe(this.#filters, { qos: 1 });
   }
 
@@ -30,12 +36,17 @@ export class MetricsObserver {
     this.#client.off('message', this.#onMessage);
   }
 
+  #first(key: string): boolean {
+    const now = Date.now();
+    return this.#seen.add(key, now + REPORT_MEMORY_MS, now);
+  }
+
   #observe(topic: string, payload: Buffer): void {
     const route = this.#topics.parse(topic);
     if (route?.kind === 'slack-delivered') {
       // A malformed report is not ours to judge; the status page logs it.
       const report = parse(DeliveryReport, payload);
-      if (report) this.#metrics.slackDeliveries.inc({ status: report.status });
+      if (report && this.#first(`d|${report.eventId}|${report.status}|${report.at}`)) this.#metrics.slackDeliveries.inc({ status: report.status });
       return;
     }
     if (route?.kind !== 'device') return;
@@ -45,7 +56,7 @@ export class MetricsObserver {
       this.#metrics.bellsOnline.set(this.#online.size);
     } else if (route.channel === 'rang') {
       const rang = parseRang(payload);
-      if (!rang) return;
+      if (!rang || !this.#first(`r|${rang.eventId}|${rang.deviceId}|${rang.at}`)) return;
       if (rang.strikes > 0) this.#metrics.strikes.inc({ device: rang.deviceId }, rang.strikes);
       if (rang.suppressed) this.#metrics.suppressed.inc({ device: rang.deviceId, reason: rang.suppressed });
     }

@@ -68,10 +68,9 @@ export class ServerPart implements Part {
   async start(): Promise<void> {
     const { config } = this.#opts;
     const topics = new Topics(config.mqtt.topicPrefix);
-    const client = connectMqtt(mqttSettings(config, config.server.mqtt), {
-      clientId: `bellhop-server-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-      clean: true,
-    });
+    // A persistent session: reports (rang, delivered, status) published while this client is
+    // away, even for a moment around a broker restart, wait for it instead of vanishing.
+    const client = connectMqtt(mqttSettings(config, config.server.mqtt), { clientId: config.server.mqttClientId, clean: false });
     failLoudly(client, config, "server.mqtt.username and server.mqtt.password (the server's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     client.on('connect', () => this.#log.info('connected to MQTT broker'));

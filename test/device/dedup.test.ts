@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { AgentPart, DEDUP_MARGIN_MS } from '../../device/agent.js';
-import { RecentIds } from '../../device/dedup.js';
+import { RecentIds } from '../../shared/recent-ids.js';
 import { MockGpioDriver } from '../../device/gpio/mock.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config/schema.js';

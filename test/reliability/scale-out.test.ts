@@ -26,7 +26,9 @@ describe('scale out: two servers and two bells on one broker, each with its own 
     broker = await startBroker(base);
     const config = withBroker(base, broker.url);
     const asServer: Config = { ...config, server: { ...config.server, mqtt: { username: 'server', password: 'server-password' } } };
-    servers.push(await startServer(asServer), await startServer(asServer));
+    // Each server of a scaled-out set has its own persistent session.
+    const named = (id: string): Config => ({ ...asServer, server: { ...asServer.server, mqttClientId: id } });
+    servers.push(await startServer(named('bellhop-server-a')), await startServer(named('bellhop-server-b')));
     const bell = (id: string, events: string[]): Config => ({
       ...config,
       device: { ...config.device, id, events, mqtt: { username: id, password: `${id}-password` } },

@@ -39,6 +39,12 @@ export const ServerSection = Type.Object(
     }),
     metrics: Type.Boolean({ default: true, description: 'Serve GET /metrics (Prometheus text format: counts only, no secrets).' }),
     mqtt: MqttCredentials,
+    mqttClientId: Type.String({
+      minLength: 1,
+      default: 'bellhop-server',
+      description:
+        "MQTT client id of the server's persistent session: the broker keeps its subscriptions and queues the bells' and the Slack part's reports while it is away (a restart of either), so the status page and /metrics miss none. Give each server of a scaled-out set its own.",
+    }),
   },
   { additionalProperties: false, default: {} },
 );

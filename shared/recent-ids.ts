@@ -1,5 +1,5 @@
-// Remembers the ids of handled events for as long as a copy of them could still be
-// rung, so a QoS 1 redelivery (after a broker restart, seconds later) or a sender's
+// Remembers the ids of handled events (the bell's; the server's reports for /metrics) for as
+// long as a copy of them could still be rung, so a QoS 1 redelivery (after a broker restart, seconds later) or a sender's
 // retry with the same id (after a 503/504 for an event that was published anyway)
 // neither strikes nor reports twice. Each id carries its own expiry, given by the
 // caller; a hard cap on the number of ids keeps memory bounded whatever the expiries.
