@@ -75,7 +75,8 @@ class EmbeddedBrokerProcess implements BrokerProcess {
     const cli = runCli(['broker'], {
       BELLHOP_MQTT_PORT: String(this.#port),
       BELLHOP_DATA_DIR: this.#config.dataDir,
-      BELLHOP_LOG_LEVEL: 'warn',
+      // BROKER_LOG=debug shows aedes' client errors in describe() when a test fails.
+      BELLHOP_LOG_LEVEL: process.env.BROKER_LOG ?? 'warn',
     });
     this.#cli = cli;
     this.#all.push(cli);
