@@ -21,7 +21,8 @@ export function grantsFor(principal: Principal, topics: Topics): Grants {
       return { publish: ['#'], subscribe: ['#'] };
     case 'server':
       return {
-        publish: [`${p}/events/#`, `${p}/devices/+/ding`],
+        // devices/+/mute: the status page's Mute and Unmute buttons (retained, like Slack's /ding mute).
+        publish: [`${p}/events/#`, `${p}/devices/+/ding`, `${p}/devices/+/mute`],
         // slack/delivered: the status page traces where each event went; slack/health: whether Slack takes the token.
         subscribe: [`${p}/devices/+/+`, `${p}/events/#`, `${p}/slack/delivered`, `${p}/slack/health`],
       };

@@ -90,6 +90,8 @@ export class DeviceBoard {
     const own = mutedUntil(rec.mute, now);
     const all = mutedUntil(this.#allMute, now);
     const until = own !== null && all !== null ? Math.max(own, all) : (own ?? all);
+    // Whoever set the mute that lasts longest is the one to ask about it.
+    const by = until === null ? undefined : until === own ? rec.mute?.by : this.#allMute.by;
     const state = rec.state;
     return {
       id: rec.id,
@@ -100,6 +102,7 @@ export class DeviceBoard {
       heartbeatAt: state?.at ?? null,
       muted: until !== null || (state?.muted ?? false),
       mutedUntil: iso(until),
+      mutedBy: by ?? null,
       quiet: state?.quiet ?? false,
       lastRing: rec.lastRing ?? null,
     };
@@ -107,10 +110,19 @@ export class DeviceBoard {
 
   list(): Omit<DevicesReply, 'brokerConnected' | 'slack'> {
     const ids = [...this.#devices.keys()].sort();
-    return {
-      allMutedUntil: iso(mutedUntil(this.#allMute, this.#now())),
-      devices: ids.map((id) => this.view(id)!),
-    };
+    return { ...this.allMute(), devices: ids.map((id) => this.view(id)!) };
+  }
+
+  /** The mute of every bell (devices/all/mute) while it is in force. */
+  allMute(): Pick<DevicesReply, 'allMutedUntil' | 'allMutedBy'> {
+    const until = mutedUntil(this.#allMute, this.#now());
+    return { allMutedUntil: iso(until), allMutedBy: until === null ? null : (this.#allMute.by ?? null) };
+  }
+
+  /** Bells under a mute of their own (not only the one of all bells). */
+  mutedBells(): string[] {
+    const now = this.#now();
+    return [...this.#devices.values()].filter((rec) => mutedUntil(rec.mute, now) !== null).map((rec) => rec.id);
   }
 
   #stateName(rec: DeviceRecord, now: number): DeviceView['state'] {

@@ -52,6 +52,8 @@ export const statusPage: FastifyPluginAsync<StatusPageOptions> = async (app, opt
     opts.logger.warn({ part: 'status' }, 'status page files not found; only its JSON endpoints are served');
   }
 
+  // The server's root is where people type first; with the page off, / stays a 404 like any unknown path.
+  app.get('/', async (_request, reply) => reply.redirect(PAGE_PATH));
   app.get('/status', async (_request, reply) => reply.redirect(PAGE_PATH));
   app.get(PAGE_PATH, async (_request, reply) => serve(reply, 'index.html'));
   app.get<{ Params: { file: string } }>(`${PAGE_PATH}:file`, async (request, reply) => serve(reply, request.params.file));

@@ -8,17 +8,19 @@ import type { Logger } from '../../shared/logger.js';
 import type { Part } from '../../shared/part.js';
 import type { StatusConfig } from '../../shared/config/schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
-import { Topics } from '../../shared/topics.js';
+import { BROADCAST_DEVICE, Topics } from '../../shared/topics.js';
 import { EnvelopeError, parseEnvelope } from '../../shared/envelope.js';
-import { parseMute, parseSlackHealth, type SlackHealth } from '../../shared/messages.js';
+import { parseMute, parseSlackHealth, type MuteState, type SlackHealth } from '../../shared/messages.js';
 import { EventPublisher } from '../publisher.js';
 import { EventStore, type RecentFilter } from './store.js';
 import { DeviceBoard } from './devices.js';
 import { MinuteCounter, MINUTE_MS } from './counter.js';
 import { deliveryStep, rangStep } from './describe.js';
 import { parseDeviceState, parseSeenDelivery, parseSeenRang } from './wire.js';
-import type { DevicesReply, DeviceView, EventSummary, StatsReply, Trace, TraceStep } from './schemas.js';
+import type { DevicesReply, DeviceView, EventSummary, MuteReply, RingReply, StatsReply, Trace, TraceStep } from './schemas.js';
 import { dingCommand } from '../../shared/ding.js';
+import { muteCommand, unmuteTargets } from '../../shared/mute.js';
+import { RetainedPublisher } from './retained.js';
 
 export interface StatusPartOptions {
   config: StatusConfig;
@@ -37,6 +39,7 @@ export interface StatusUpdates {
   device: [DeviceView | { id: string; removed: true }];
   broker: [{ connected: boolean }];
   slack: [SlackHealth];
+  'all-mute': [Pick<DevicesReply, 'allMutedUntil' | 'allMutedBy'>];
 }
 
 export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
@@ -51,6 +54,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
   #perBell: MinuteCounter;
   #filters: string[];
   #slack: SlackHealth | undefined;
+  #retained: RetainedPublisher;
   #onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     // The client is shared with the event API: nothing the page keeps may break it.
     try {
@@ -73,6 +77,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     this.#board = new DeviceBoard({ now, staleAfterMs: opts.config.staleAfterSeconds * 1000 });
     this.#perType = new MinuteCounter({ now });
     this.#perBell = new MinuteCounter({ now, maxKeys: 100 });
+    this.#retained = new RetainedPublisher(opts.client, opts.publishTimeoutMs);
     const t = this.#topics;
     this.#filters = [t.events(), t.anyDevice('status'), t.anyDevice('state'), t.anyDevice('mute'), t.anyDevice('rang'), t.anyDevice('ding'), t.slackDelivered(), t.slackHealth()];
   }
@@ -135,14 +140,64 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     return { minuteMs: MINUTE_MS, minutes: this.#perType.series(), rings: this.#perBell.totals() };
   }
 
-  /** Sends a bell.test ding to one bell; resolves with its event id once the broker holds it. */
-  async ring(deviceId: string, by: string): Promise<string> {
+  /**
+   * Sends a bell.test ding to one bell once the broker holds it. A muted bell gets it too:
+   * its rang report ("muted") then shows in the trace, and the answer says it will not ring.
+   */
+  async ring(deviceId: string, by: string): Promise<RingReply> {
     const ding = dingCommand(this.#topics, [deviceId], { source: `status/${by}`, subject: 'Ring button', now: () => new Date(this.#clock.now()) });
     const envelope = ding.event;
     const publisher = new EventPublisher(this.#opts.client, this.#topics, this.#opts.publishTimeoutMs);
     await publisher.publishRaw(ding.topics[0]!, ding.payload);
-    this.#log.info({ eventId: envelope.id, deviceId, by }, 'ring requested from the status page');
-    return envelope.id;
+    const view = this.#board.view(deviceId);
+    this.#log.info({ eventId: envelope.id, deviceId, by, muted: view?.muted }, 'ring requested from the status page');
+    return {
+      eventId: envelope.id,
+      deviceId,
+      muted: view?.muted ?? false,
+      mutedUntil: view?.mutedUntil ?? null,
+      mutedBy: view?.mutedBy ?? null,
+      quiet: view?.quiet ?? false,
+    };
+  }
+
+  /** Mutes one bell, or every bell (id "all"), for `minutes`; resolves once the broker holds the retained mute and passed it on. */
+  async mute(deviceId: string, minutes: number, by: string): Promise<MuteReply> {
+    const until = this.#clock.now() + minutes * 60_000;
+    const source = `status/${by}`;
+    await this.#publishMute(deviceId, new Date(until), source);
+    this.#log.info({ deviceId, minutes, by }, 'bell muted from the status page');
+    const all = this.#board.allMute();
+    // A mute of all bells that lasts longer keeps this one silent past its own.
+    if (deviceId !== BROADCAST_DEVICE && all.allMutedUntil !== null && Date.parse(all.allMutedUntil) > until) {
+      return { deviceId, mutedUntil: all.allMutedUntil, mutedBy: all.allMutedBy, updated: [deviceId] };
+    }
+    return { deviceId, mutedUntil: new Date(until).toISOString(), mutedBy: source, updated: [deviceId] };
+  }
+
+  /** Clears the mute of one bell, or of every bell (id "all", which also clears each bell's own, as /ding unmute does). */
+  async unmute(deviceId: string, by: string): Promise<MuteReply> {
+    const source = `status/${by}`;
+    const targets = unmuteTargets(deviceId === BROADCAST_DEVICE ? undefined : deviceId, this.#board.mutedBells());
+    await Promise.all(targets.map((id) => this.#publishMute(id, null, source)));
+    this.#log.info({ deviceId, updated: targets, by }, 'bell unmuted from the status page');
+    // Clearing one bell's mute leaves the mute of all bells in force.
+    const all = deviceId === BROADCAST_DEVICE ? undefined : this.#board.allMute();
+    return { deviceId, mutedUntil: all?.allMutedUntil ?? null, mutedBy: all?.allMutedBy ?? null, updated: targets };
+  }
+
+  /**
+   * Resolves once our own copy came back from the broker and #handle took it in: the answer,
+   * and a Ring pressed right after, already see the new mute.
+   */
+  #publishMute(deviceId: string, until: Date | null, by: string): Promise<void> {
+    const mute = muteCommand(this.#topics, deviceId, until, by);
+    return this.#retained.publish(mute.topic, mute.payload);
+  }
+
+  #muteChanged(deviceId: string, mute: MuteState): void {
+    this.#devicesChanged(this.#board.mute(deviceId, mute));
+    if (deviceId === BROADCAST_DEVICE) this.emit('all-mute', this.#board.allMute());
   }
 
   #handle(topic: string, payload: Buffer, packet: IPublishPacket): void {
@@ -182,7 +237,9 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
       case 'mute': {
         const mute = parseMute(payload);
         if (!mute) return void this.#log.debug({ topic }, 'ignored a malformed mute state');
-        return this.#devicesChanged(this.#board.mute(deviceId, mute));
+        this.#muteChanged(deviceId, mute);
+        // After the board took it in: the answer to a Mute button that waits for this copy reads the board.
+        return this.#retained.seen(topic, payload);
       }
     }
   }

@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { ApiToken } from '../auth.js';
 import type { StatusPart } from './part.js';
 import { statusRoutes } from './routes.js';
+import { statusActions } from './actions.js';
 import { statusStream } from './stream.js';
 import { statusPage } from './page.js';
 
@@ -19,6 +20,7 @@ export interface StatusPluginOptions {
 export function statusPlugin(opts: StatusPluginOptions): FastifyPluginAsync {
   return async (app) => {
     await app.register(statusRoutes, { status: opts.status, tokens: opts.tokens });
+    await app.register(statusActions, { status: opts.status, tokens: opts.tokens });
     await app.register(statusStream, { status: opts.status, tokens: opts.tokens });
     await app.register(statusPage, { logger: opts.logger, dir: opts.pageDir });
   };

@@ -1,6 +1,6 @@
-// The status JSON endpoints, for the page and for scripts, behind the event API's token:
+// The status JSON endpoints that only read, for the page and for scripts, behind the event
+// API's token (the ones that ring or mute are in actions.ts):
 //   GET  /v1/devices                 bells and their state
-//   POST /v1/devices/:id/ring        a bell.test ding to one bell
 //   GET  /v1/events/recent           recent events, newest first (?type=&source=&severity=&limit=)
 //   GET  /v1/events/:id/trace        where one event went
 //   GET  /v1/events/stats            events per minute by type and rings per bell, last hour
@@ -17,8 +17,6 @@ export interface StatusRouteOptions {
   tokens: readonly ApiToken[];
 }
 
-const DEVICE_ID = '^[a-z0-9][a-z0-9_-]*$';
-
 const RecentQuery = Type.Object(
   {
     type: Type.Optional(Type.String({ maxLength: 100, description: 'Exact type or a glob ("user.*").' })),
@@ -33,7 +31,7 @@ type RecentQuery = Static<typeof RecentQuery>;
 export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, opts) => {
   const { status } = opts;
   app.addHook('onRequest', async (request) => {
-    request.tokenName = authenticateBearer(request, opts.tokens);
+    request.tokenName = authenticateBearer(request, opts.tokens, 'read');
   });
   // Validation failures here are bad queries, not bad events: say so in the usual shape.
   app.setSchemaErrorFormatter((errors, dataVar) => {
@@ -42,22 +40,6 @@ export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, 
   });
 
   app.get('/v1/devices', { schema: { response: { 200: DevicesReply } } }, async () => status.devices());
-
-  app.post(
-    '/v1/devices/:id/ring',
-    {
-      schema: {
-        params: Type.Object({ id: Type.String({ pattern: DEVICE_ID, maxLength: 100 }) }),
-        response: { 202: Type.Object({ eventId: Type.String(), deviceId: Type.String() }), 404: ErrorReply },
-      },
-    },
-    async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
-      const { id } = request.params;
-      if (!status.knowsDevice(id)) throw new HttpError('unknown_device', `no bell "${id}" has reported to this server`);
-      const eventId = await status.ring(id, request.tokenName ?? 'anonymous');
-      return reply.code(202).send({ eventId, deviceId: id });
-    },
-  );
 
   app.get(
     '/v1/events/recent',

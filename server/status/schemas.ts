@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { SlackHealth } from '../../shared/messages.js';
 
 const Iso = Type.String({ description: 'ISO 8601 time' });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T, opts: { description?: string } = {}) => Type.Union([t, Type.Null()], opts);
 
 export const TRACE_STAGES = ['accepted', 'published', 'slack', 'rang'] as const;
 export type TraceStage = (typeof TRACE_STAGES)[number];
@@ -44,6 +44,8 @@ export const EventSummary = Type.Object({
   rang: Type.Array(Type.String(), { description: 'Bells that struck for it.' }),
   silent: Type.Array(Type.String(), { description: 'Bells that reported it but did not strike.' }),
   slack: Type.Optional(Type.String({ description: 'The latest Slack delivery status.' })),
+  slackChannel: Type.Optional(Type.String({ description: 'The channel of the latest Slack report, when it named one.' })),
+  slackPermalink: Type.Optional(Type.String({ description: 'The link to the Slack message of the latest report (http or https only).' })),
 });
 export type EventSummary = Static<typeof EventSummary>;
 
@@ -52,6 +54,8 @@ export const Trace = Type.Object({
   event: Type.Union([EventSummary, Type.Null()], { description: 'null when only reports about the event were seen.' }),
   steps: Type.Array(TraceStep),
   truncated: Type.Boolean({ description: 'More reports arrived than are kept per event.' }),
+  data: Type.Union([Type.String(), Type.Null()], { description: "The event's data as indented JSON text, at most 4096 characters; null without data or event." }),
+  dataCut: Type.Boolean({ description: 'The data was longer and is cut after 4096 characters.' }),
 });
 export type Trace = Static<typeof Trace>;
 
@@ -69,6 +73,7 @@ export const DeviceView = Type.Object({
   heartbeatAt: Nullable(Iso),
   muted: Type.Boolean(),
   mutedUntil: Nullable(Iso),
+  mutedBy: Nullable(Type.String({ description: 'Who set the mute in force: "@ada" from Slack, "status/<token name>" from the status page.' })),
   quiet: Type.Boolean(),
   lastRing: Type.Union([Type.Object({ eventId: Type.String(), at: Iso }), Type.Null()]),
 });
@@ -78,6 +83,7 @@ export const DevicesReply = Type.Object({
   brokerConnected: Type.Boolean(),
   slack: Type.Union([SlackHealth, Type.Null()], { description: 'What the Slack part last said about its bot token (null until it has).' }),
   allMutedUntil: Nullable(Iso),
+  allMutedBy: Nullable(Type.String()),
   devices: Type.Array(DeviceView),
 });
 export type DevicesReply = Static<typeof DevicesReply>;
@@ -91,3 +97,26 @@ export const StatsReply = Type.Object({
   rings: Type.Record(Type.String(), Type.Integer(), { description: 'Rings per bell (reports with at least one strike) over the last hour.' }),
 });
 export type StatsReply = Static<typeof StatsReply>;
+
+export const RingReply = Type.Object({
+  eventId: Type.String(),
+  deviceId: Type.String(),
+  muted: Type.Boolean({ description: 'The bell is muted, so the ding was sent but it will not ring (its rang report says "muted").' }),
+  mutedUntil: Nullable(Iso),
+  mutedBy: Nullable(Type.String()),
+  quiet: Type.Boolean({ description: 'The bell is in its quiet hours: it rings only if its quiet hours let bell.test through.' }),
+});
+export type RingReply = Static<typeof RingReply>;
+
+export const MUTE_MINUTES = { minimum: 1, maximum: 1440 } as const;
+
+export const MuteBody = Type.Object({ minutes: Type.Integer({ ...MUTE_MINUTES, description: 'How long to mute, in minutes.' }) }, { additionalProperties: false });
+export type MuteBody = Static<typeof MuteBody>;
+
+export const MuteReply = Type.Object({
+  deviceId: Type.String({ description: 'The bell asked for, or "all".' }),
+  mutedUntil: Nullable(Iso, { description: 'When it may ring again, counting the mute of all bells too; null when nothing keeps it silent.' }),
+  mutedBy: Nullable(Type.String()),
+  updated: Type.Array(Type.String(), { description: 'Whose retained mute was written: the bell or "all", and for an unmute of all every bell muted on its own.' }),
+});
+export type MuteReply = Static<typeof MuteReply>;

@@ -31,7 +31,13 @@ interface Steps {
 
 interface Entry extends Steps {
   summary: EventSummary;
+  /** Kept as cut text, not the object: its size is then bounded whatever the sender put in. */
+  data: string | null;
+  dataCut: boolean;
 }
+
+/** Characters of an event's data a trace shows; with status.recentEvents this bounds the memory it takes. */
+export const MAX_DATA_CHARS = 4096;
 
 export interface StepAdded {
   step: TraceStep;
@@ -83,6 +89,7 @@ export class EventStore {
     // skip the dedup key: this runs for every event the server accepts.
     const entry: Entry = {
       summary,
+      ...shownData(envelope.data),
       list: [
         { step: acceptedStep(envelope), seq: this.#seq++ },
         { step: publishedStep(seen.topic, seen.at), seq: this.#seq++ },
@@ -139,13 +146,16 @@ export class EventStore {
 
   /** The event's path; undefined when neither it nor any report about it is known. */
   trace(eventId: string): Trace | undefined {
-    const steps = this.#events.get(eventId) ?? this.#pending.get(eventId);
+    const entry = this.#events.get(eventId);
+    const steps = entry ?? this.#pending.get(eventId);
     if (!steps) return undefined;
     return {
       eventId,
-      event: this.#events.get(eventId)?.summary ?? null,
+      event: entry?.summary ?? null,
       steps: ordered(steps.list),
       truncated: steps.truncated,
+      data: entry?.data ?? null,
+      dataCut: entry?.dataCut ?? false,
     };
   }
 
@@ -182,18 +192,36 @@ function stepKey(s: TraceStep): string {
 function summarize(entry: Entry): void {
   const rang = new Set<string>();
   const silent = new Set<string>();
-  let slack: string | undefined;
+  let slack: TraceStep | undefined;
   for (const { step } of entry.list) {
     if (step.stage === 'rang' && step.deviceId !== undefined) {
       if ((step.strikes ?? 0) > 0) rang.add(step.deviceId);
       else silent.add(step.deviceId);
     }
   }
-  for (const step of ordered(entry.list)) if (step.stage === 'slack') slack = step.delivery;
+  for (const step of ordered(entry.list)) if (step.stage === 'slack') slack = step;
   for (const id of rang) silent.delete(id);
-  entry.summary.rang = [...rang];
-  entry.summary.silent = [...silent];
-  if (slack !== undefined) entry.summary.slack = slack;
+  const summary = entry.summary;
+  summary.rang = [...rang];
+  summary.silent = [...silent];
+  if (!slack) return;
+  // All three from the one latest report, so a channel never sits next to another report's status.
+  if (slack.delivery !== undefined) summary.slack = slack.delivery;
+  if (slack.channel !== undefined) summary.slackChannel = slack.channel;
+  else delete summary.slackChannel;
+  if (slack.permalink !== undefined) summary.slackPermalink = slack.permalink;
+  else delete summary.slackPermalink;
+}
+
+/** The data as people read it (indented JSON), cut to MAX_DATA_CHARS. */
+function shownData(data: Envelope['data']): { data: string | null; dataCut: boolean } {
+  if (data === undefined) return { data: null, dataCut: false };
+  const text = JSON.stringify(data, null, 2);
+  if (text.length <= MAX_DATA_CHARS) return { data: text, dataCut: false };
+  let cut = text.slice(0, MAX_DATA_CHARS);
+  // Half of a surrogate pair would show as a broken character.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return { data: cut, dataCut: true };
 }
 
 function matcher(pattern: string): (value: string) => boolean {

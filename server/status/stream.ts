@@ -7,6 +7,7 @@
 //   event: device   DeviceView | {id, removed}   a bell changed
 //   event: broker   {connected}                  the server's broker connection changed
 //   event: slack    SlackHealth                  the Slack part's bot token state changed
+//   event: all-mute {allMutedUntil, allMutedBy}  the mute of every bell changed
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { authenticateBearer, type ApiToken } from '../auth.js';
@@ -24,7 +25,7 @@ export interface StatusStreamOptions {
 
 /** A reader this far behind is dropped; its page reconnects and reloads. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-const FORWARDED = ['event', 'step', 'device', 'broker', 'slack'] as const satisfies ReadonlyArray<keyof StatusUpdates>;
+const FORWARDED = ['event', 'step', 'device', 'broker', 'slack', 'all-mute'] as const satisfies ReadonlyArray<keyof StatusUpdates>;
 
 export const statusStream: FastifyPluginAsync<StatusStreamOptions> = async (app, opts) => {
   const maxStreams = opts.maxStreams ?? 20;
@@ -41,7 +42,7 @@ export const statusStream: FastifyPluginAsync<StatusStreamOptions> = async (app,
       // A HEAD would open a stream that never sends a body, holding a slot until the client leaves.
       exposeHeadRoute: false,
       onRequest: async (request) => {
-        request.tokenName = authenticateBearer(request, opts.tokens);
+        request.tokenName = authenticateBearer(request, opts.tokens, 'read');
       },
     },
     async (request, reply) => {

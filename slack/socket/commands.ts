@@ -8,11 +8,12 @@ import type { SlackConfig } from '../../shared/config/schema.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import { BROADCAST_DEVICE, type Topics } from '../../shared/topics.js';
-import { DEVICE_ONLINE, type MuteState, type RangReport } from '../../shared/messages.js';
+import { DEVICE_ONLINE, type RangReport } from '../../shared/messages.js';
 import { describeError } from '../api.js';
 import { isMuted, type DeviceDirectory } from './devices.js';
 import { muteAnswer, parseCommand, ringAnswer, statusAnswer, unknownBell, unmuteAnswer, usage, type RingOutcome } from './ding.js';
 import { dingCommand } from '../../shared/ding.js';
+import { muteCommand, unmuteTargets } from '../../shared/mute.js';
 
 const SlashCommandPayload = Type.Object({
   command: Type.String(),
@@ -111,14 +112,12 @@ export class DingCommands {
     const by = payload.user_name ? `@${payload.user_name}` : payload.user_id;
     try {
       if (command.kind === 'mute') {
-        const until = new Date(this.#clock.now() + (command.durationMs ?? 0)).toISOString();
-        await this.#publishMute(command.device ?? BROADCAST_DEVICE, { until, by });
-        await this.#respond(payload, muteAnswer(command.device, until, command.durationMs ?? 0, name), log);
+        const until = new Date(this.#clock.now() + (command.durationMs ?? 0));
+        await this.#publishMute(command.device ?? BROADCAST_DEVICE, until, by);
+        await this.#respond(payload, muteAnswer(command.device, until.toISOString(), command.durationMs ?? 0, name), log);
       } else {
-        const devices = command.device
-          ? [command.device]
-          : [BROADCAST_DEVICE, ...this.#devices.list().filter((b) => isMuted(b.mute, this.#clock.now())).map((b) => b.id)];
-        for (const id of devices) await this.#publishMute(id, { until: null, by });
+        const muted = this.#devices.list().filter((b) => isMuted(b.mute, this.#clock.now())).map((b) => b.id);
+        for (const id of unmuteTargets(command.device, muted)) await this.#publishMute(id, null, by);
         await this.#respond(payload, unmuteAnswer(command.device), log);
       }
     } catch (err) {
@@ -127,8 +126,9 @@ export class DingCommands {
     }
   }
 
-  #publishMute(deviceId: string, state: MuteState): Promise<unknown> {
-    return this.#opts.publish(this.#topics.device(deviceId, 'mute'), JSON.stringify(state), true);
+  #publishMute(deviceId: string, until: Date | null, by: string): Promise<unknown> {
+    const mute = muteCommand(this.#topics, deviceId, until, by);
+    return this.#opts.publish(mute.topic, mute.payload, mute.retain);
   }
 
   async #answerRing(payload: SlashCommandPayload, target: string | undefined, log: Logger): Promise<void> {

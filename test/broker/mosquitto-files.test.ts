@@ -60,6 +60,7 @@ describe('the generated Mosquitto files', () => {
     expect(block(acl, 'server')).toEqual([
       'topic readwrite acme/bells/events/#',
       'topic write acme/bells/devices/+/ding',
+      'topic write acme/bells/devices/+/mute',
       'topic read acme/bells/devices/+/+',
       'topic read acme/bells/slack/delivered',
       'topic read acme/bells/slack/health',

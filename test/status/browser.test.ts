@@ -42,7 +42,8 @@ describe.skipIf(!hasChromium)('the status page in a real browser', () => {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 900 },
+      // A common laptop size: the page must fit it without scrolling sideways.
+      viewport: { width: 1280, height: 800 },
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(5000);
@@ -71,7 +72,7 @@ describe.skipIf(!hasChromium)('the status page in a real browser', () => {
       await page.locator('#bells tr[data-device="office-bell"] .state-online').waitFor();
       await page.evaluate('window.stillTheSamePage = true');
 
-      const res = await postEvents(server.url, { type: 'user.signup', subject: 'ada@example.com' });
+      const res = await postEvents(server.url, { type: 'user.signup', subject: 'ada@example.com', project: 'web', data: { plan: 'pro', seats: 5, note: '<b>not markup</b>' } });
       const id = (res.json.ids as string[])[0]!;
       const row = page.locator(`#feed tr[data-event="${id}"]`);
       await row.waitFor();
@@ -93,6 +94,10 @@ describe.skipIf(!hasChromium)('the status page in a real browser', () => {
         'rang',
         'slack',
       ]);
+      // The event's data as text: indented JSON, and markup in it stays characters.
+      expect(await trace.locator('#trace-data').textContent()).toBe(JSON.stringify({ plan: 'pro', seats: 5, note: '<b>not markup</b>' }, null, 2));
+      expect(await trace.locator('#trace-data b').count()).toBe(0);
+      await trace.locator('dd', { hasText: 'web' }).waitFor();
 
       const pulsesBefore = driver.pulses().length;
       await page.getByRole('button', { name: 'Ring office-bell' }).click();
@@ -108,6 +113,17 @@ describe.skipIf(!hasChromium)('the status page in a real browser', () => {
       const until = new Date(Date.now() + 3600_000).toISOString();
       await slackSink.publishAsync('bellhop/devices/front-desk/mute', JSON.stringify({ until, by: 'slack:ada' }), { qos: 1, retain: true });
       await page.locator('#bells tr[data-device="front-desk"]', { hasText: 'muted until' }).waitFor();
+
+      // A long unbroken subject, channel name and permalink still fit the table at 1280 px.
+      const long = await postEvents(server.url, { type: 'deploy.succeeded', source: 'github/acme-corporation-international/customer-portal-frontend-monorepo', subject: 'ada.lovelace.countess.of.lovelace@analytical-engine.example.com' });
+      const longId = (long.json.ids as string[])[0]!;
+      const channel = '#customer-success-escalations-emea-enterprise-accounts-2025-q1-renewals';
+      const permalink = `https://acme-corporation-international.slack.com/archives/C0123456789/p${'1'.repeat(40)}`;
+      await slackSink.publishAsync('bellhop/slack/delivered', JSON.stringify({ eventId: longId, status: 'posted', channel, permalink, at: new Date().toISOString() }), { qos: 1 });
+      await page.locator(`#feed tr[data-event="${longId}"]`).getByText(`Slack: posted in ${channel}`).waitFor();
+      expect(await page.locator(`#feed tr[data-event="${longId}"] a.slack-link`).getAttribute('href')).toBe(permalink);
+      await expectFits(page, '#feed');
+      await expectFits(page, '#bells');
 
       await page.selectOption('#filter-severity', 'error');
       expect(await page.locator('#feed tbody tr:not([hidden])').evaluateAll((rows) => rows.map((r) => r.cells[1]!.textContent))).toEqual(['deploy.failed']);
@@ -132,12 +148,96 @@ describe.skipIf(!hasChromium)('the status page in a real browser', () => {
         await page.screenshot({ path: process.env.STATUS_SCREENSHOT, fullPage: true });
       }
     } catch (err) {
-      mkdirSync('test-output', { recursive: true });
-      await page.screenshot({ path: 'test-output/status-page-failure.png', fullPage: true }).catch(() => undefined);
+      await failureShot(page);
+      throw err;
+    }
+  });
+
+  it('mutes and unmutes a bell and all bells, and says a muted bell will not ring, then what it reported', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    try {
+      // The server's root leads to the page; the tab still holds the token.
+      await page.goto(`${server.url}/`);
+      expect(new URL(page.url()).pathname).toBe('/status/');
+      await page.locator('#live', { hasText: 'live' }).waitFor();
+      // Every sentence the result line says, since a rang report can replace one within milliseconds.
+      await page.evaluate(`{
+        window.said = [];
+        const line = document.getElementById('ring-result');
+        new MutationObserver(() => window.said.push(line.textContent)).observe(line, { childList: true, subtree: true, characterData: true });
+      }`);
+      const said = () => page.evaluate('window.said') as Promise<string[]>;
+      const result = page.locator('#ring-result');
+      const row = page.locator('#bells tr[data-device="office-bell"]');
+      const at = String.raw`(\w{3} )?\d\d:\d\d`;
+
+      await row.getByRole('button', { name: 'Mute office-bell for 1 hour' }).click();
+      await result.getByText(new RegExp(`^office-bell is muted until ${at}: it will not ring\\.$`)).waitFor();
+      await row.getByText(new RegExp(`muted until ${at} \\(by status/test\\)`)).waitFor();
+
+      const pulses = driver.pulses().length;
+      await row.getByRole('button', { name: 'Ring office-bell' }).click();
+      await result.getByText(/: office-bell did not ring: muted\.$/).waitFor();
+      expect(await said()).toContainEqual(expect.stringMatching(new RegExp(`^office-bell is muted until ${at}: it will not ring\\. Test ding sent to office-bell \\(event `)));
+      expect(driver.pulses()).toHaveLength(pulses);
+      await result.getByRole('button', { name: 'Unmute office-bell' }).click();
+      await result.getByText('office-bell may ring again.').waitFor();
+      await row.getByRole('button', { name: 'Mute office-bell for 1 hour' }).waitFor();
+
+      // All bells: the line above the table, each row, and the way out from a ring's answer.
+      await page.getByRole('button', { name: 'Mute all bells for 1 hour' }).click();
+      await page.locator('#all-mute-text', { hasText: new RegExp(`^All bells are muted until ${at} \\(by status/test\\)\\.$`) }).waitFor();
+      await row.getByText('muted until').waitFor();
+      await row.getByRole('button', { name: 'Ring office-bell' }).click();
+      await result.getByText(/: office-bell did not ring: muted\.$/).waitFor();
+      await result.getByRole('button', { name: 'Unmute all bells' }).click();
+      await result.getByText('All bells may ring again.').waitFor();
+      await page.locator('#all-mute-text', { hasText: 'All bells: not muted.' }).waitFor();
+      // Unmute all also clears the mute front-desk had on its own (set from Slack above).
+      await page.locator('#bells tr[data-device="front-desk"] td:nth-of-type(4)', { hasText: '—' }).waitFor();
+
+      await row.getByRole('button', { name: 'Ring office-bell' }).click();
+      await waitFor(() => driver.pulses().length > pulses, { what: 'the mock GPIO to pulse once unmuted' });
+      await result.getByText(/: rang office-bell \(1 strike\)\.$/).waitFor();
+      await expectFits(page, '#bells');
+
+      // Data beyond what the server keeps for a trace ends in a visible cut.
+      const big = await postEvents(server.url, { type: 'deploy.failed', severity: 'error', data: { log: 'x'.repeat(6000) } });
+      const bigId = (big.json.ids as string[])[0]!;
+      await page.locator(`#feed tr[data-event="${bigId}"] button.link`).click();
+      await page.locator('#trace-title', { hasText: bigId }).waitFor();
+      const shown = (await page.locator('#trace-data').textContent())!;
+      expect(shown.startsWith('{\n  "log": "xxx')).toBe(true);
+      expect(shown.endsWith('x\n… (cut)')).toBe(true);
+      expect(shown.length).toBeLessThan(4200);
+      expect(errors).toEqual([]);
+    } catch (err) {
+      await failureShot(page);
       throw err;
     }
   });
 });
+
+async function failureShot(page: Page): Promise<void> {
+  mkdirSync('test-output', { recursive: true });
+  await page.screenshot({ path: 'test-output/status-page-failure.png', fullPage: true }).catch(() => undefined);
+}
+
+/** The table stays inside its card: nothing sticks out to the right or needs a sideways scroll. */
+async function expectFits(page: Page, selector: string): Promise<void> {
+  // A string: this project's types have no DOM, the browser has.
+  const box = (await page.evaluate(`(() => {
+    const table = document.querySelector(${JSON.stringify(selector)});
+    const card = table.parentElement;
+    const style = getComputedStyle(card);
+    const inner = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return { table: table.scrollWidth, inner, scroll: card.scrollWidth, client: card.clientWidth, page: document.documentElement.scrollWidth, view: innerWidth };
+  })()`)) as { table: number; inner: number; scroll: number; client: number; page: number; view: number };
+  expect(box.table, `${selector} is wider than its card`).toBeLessThanOrEqual(Math.ceil(box.inner));
+  expect(box.scroll, `${selector}'s card scrolls sideways`).toBeLessThanOrEqual(box.client);
+  expect(box.page, 'the page scrolls sideways').toBeLessThanOrEqual(box.view);
+}
 
 async function expectFocused(page: Page, selector: string): Promise<void> {
   await page.waitForFunction(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`);

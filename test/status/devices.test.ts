@@ -65,6 +65,24 @@ describe('the bell board', () => {
     expect(b.view('office-bell')).toMatchObject({ muted: false, mutedUntil: null });
   });
 
+  it('says who set the mute in force, lists the bells muted on their own, and the mute of all bells apart', () => {
+    const { b, advance } = board();
+    b.status('office-bell', 'online', false);
+    b.status('kitchen', 'online', false);
+    b.mute('office-bell', { until: new Date(T0 + 60_000).toISOString(), by: '@ada' });
+    b.mute('all', { until: new Date(T0 + 30_000).toISOString(), by: 'status/ops' });
+    expect(b.view('office-bell')).toMatchObject({ mutedBy: '@ada' });
+    expect(b.view('kitchen')).toMatchObject({ mutedBy: 'status/ops' });
+    expect(b.mutedBells()).toEqual(['office-bell']);
+    expect(b.allMute()).toEqual({ allMutedUntil: new Date(T0 + 30_000).toISOString(), allMutedBy: 'status/ops' });
+    advance(31_000);
+    expect(b.allMute()).toEqual({ allMutedUntil: null, allMutedBy: null });
+    expect(b.view('kitchen')).toMatchObject({ muted: false, mutedBy: null });
+    b.mute('office-bell', { until: null, by: 'status/ops' });
+    expect(b.mutedBells()).toEqual([]);
+    expect(b.view('office-bell')).toMatchObject({ muted: false, mutedUntil: null, mutedBy: null });
+  });
+
   it('takes muted and quiet hours from the heartbeat too', () => {
     const { b } = board();
     b.heartbeat('office-bell', heartbeat(T0, { muted: true, quiet: true }), false);

@@ -107,7 +107,7 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
   });
 
   it('traces a posted signup from the API through the broker to the bell that rang it', async () => {
-    const id = await signup(server.url, { subject: 'ada@example.com' });
+    const id = await signup(server.url, { subject: 'ada@example.com', data: { plan: 'pro' } });
     const trace = await waitFor(
       async () => {
         const t = (await get<Trace>(server.url, `/v1/events/${id}/trace`)).body;
@@ -120,6 +120,7 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
     expect(trace.steps[1]!.text).toBe('published to the broker on bellhop/events/user/signup');
     expect(trace.steps[2]).toMatchObject({ text: 'rang office-bell (1 strike)', deviceId: 'office-bell', strikes: 1, outcome: 'ok' });
     expect(trace.event).toMatchObject({ id, type: 'user.signup', subject: 'ada@example.com', rang: ['office-bell'] });
+    expect(trace).toMatchObject({ data: '{\n  "plan": "pro"\n}', dataCut: false });
     const recent = (await get<{ events: EventSummary[] }>(server.url, '/v1/events/recent')).body.events;
     expect(recent[0]).toMatchObject({ id, rang: ['office-bell'] });
     const devices = (await get<DevicesReply>(server.url, '/v1/devices')).body.devices;
@@ -162,6 +163,7 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
     const before = driver.pulses().length;
     const res = await post(server.url, '/v1/devices/office-bell/ring');
     expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ deviceId: 'office-bell', muted: false, mutedUntil: null, mutedBy: null, quiet: false });
     const eventId = res.body.eventId as string;
     await waitFor(() => driver.pulses().length > before, { what: 'a pulse on the mock GPIO' });
     const trace = await waitFor(async () => {
@@ -215,9 +217,11 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
   });
 
   it('serves the page to anyone, with a strict content security policy, and no data in it', async () => {
-    const redirect = await fetch(`${server.url}/status`, { redirect: 'manual' });
-    expect(redirect.status).toBe(302);
-    expect(redirect.headers.get('location')).toBe('/status/');
+    for (const path of ['/status', '/']) {
+      const redirect = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      expect(redirect.status, path).toBe(302);
+      expect(redirect.headers.get('location'), path).toBe('/status/');
+    }
     const page = await fetch(`${server.url}/status/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
@@ -225,7 +229,8 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
     const html = await page.text();
     expect(html).toContain('<script type="module" src="app.js">');
     expect(html).not.toMatch(/https?:\/\//);
-    for (const [file, type] of [['app.js', 'text/javascript'], ['api.js', 'text/javascript'], ['chart.js', 'text/javascript'], ['style.css', 'text/css']]) {
+    const files = [['app.js', 'text/javascript'], ['api.js', 'text/javascript'], ['bells.js', 'text/javascript'], ['dom.js', 'text/javascript'], ['chart.js', 'text/javascript'], ['style.css', 'text/css']];
+    for (const [file, type] of files) {
       const res = await fetch(`${server.url}/status/${file}`);
       expect(res.status, file).toBe(200);
       expect(res.headers.get('content-type')).toContain(type);
@@ -244,6 +249,9 @@ describe('the status page switched off', () => {
     try {
       expect((await fetch(`${server.url}/v1/devices`, { headers: auth })).status).toBe(404);
       expect((await fetch(`${server.url}/status/`)).status).toBe(404);
+      const root = await fetch(`${server.url}/`, { redirect: 'manual' });
+      expect(root.status).toBe(404);
+      expect(await root.json()).toMatchObject({ error: 'not_found' });
     } finally {
       await server.stop();
       await broker.stop();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toEnvelope, type Envelope } from '../../shared/envelope.js';
-import { EventStore } from '../../server/status/store.js';
+import { EventStore, MAX_DATA_CHARS } from '../../server/status/store.js';
 import { deliveryStep, rangStep } from '../../server/status/describe.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
@@ -106,6 +106,38 @@ describe('the recent-events store and its traces', () => {
     store.addStep('e1', deliveryStep({ eventId: 'e1', status: 'posted', at: at(200).toISOString() }, at(200)));
     store.addStep('e1', deliveryStep({ eventId: 'e1', status: 'retrying', error: 'rate_limited', at: at(100).toISOString() }, at(100)));
     expect(store.recent()[0]!.slack).toBe('posted');
+  });
+
+  it('names the channel and link of the latest Slack report in the summary, and drops those an older report gave', () => {
+    const store = new EventStore({ capacity: 3 });
+    store.addEvent(event('e1'), seen(0));
+    const link = 'https://acme.slack.com/archives/C1/p1';
+    store.addStep('e1', deliveryStep({ eventId: 'e1', status: 'posted', channel: '#sales', permalink: link, at: at(100).toISOString() }, at(100)));
+    expect(store.recent()[0]).toMatchObject({ slack: 'posted', slackChannel: '#sales', slackPermalink: link });
+    store.addStep('e1', deliveryStep({ eventId: 'e1', status: 'failed', error: 'message_not_found', at: at(200).toISOString() }, at(200)));
+    expect(store.recent()[0]!.slack).toBe('failed');
+    expect(store.recent()[0]).not.toHaveProperty('slackChannel');
+    expect(store.recent()[0]).not.toHaveProperty('slackPermalink');
+  });
+
+  it("keeps the event's data for its trace as indented JSON, cut after MAX_DATA_CHARS characters", () => {
+    const store = new EventStore({ capacity: 3 });
+    store.addEvent(event('small', { data: { plan: 'pro', seats: 5 } }), seen(0));
+    expect(store.trace('small')).toMatchObject({ data: '{\n  "plan": "pro",\n  "seats": 5\n}', dataCut: false });
+    store.addEvent(event('none'), seen(1));
+    expect(store.trace('none')).toMatchObject({ data: null, dataCut: false });
+    // '{\n  "text": "' is 13 characters, so the emoji straddles the cut: it goes whole, not half of it.
+    const big = { text: `${'x'.repeat(MAX_DATA_CHARS - 14)}😀${'y'.repeat(10_000)}` };
+    store.addEvent(event('big', { data: big }), seen(2));
+    const trace = store.trace('big')!;
+    expect(trace.dataCut).toBe(true);
+    expect(trace.data!.length).toBe(MAX_DATA_CHARS - 1);
+    expect(trace.data).toBe(JSON.stringify(big, null, 2).slice(0, MAX_DATA_CHARS - 1));
+    expect(trace.data!.endsWith('x')).toBe(true);
+    // A trace of only reports has no data to show.
+    store.addStep('ghost', rang('ghost', 'office-bell', 5));
+    expect(store.trace('ghost')).toMatchObject({ data: null, dataCut: false });
+    expect(store.recent()[0]).not.toHaveProperty('data');
   });
 
   it('filters recent events by type glob, source glob and severities, newest first', () => {

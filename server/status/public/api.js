@@ -48,6 +48,16 @@ export class Api {
     return this.#json('POST', `/v1/devices/${encodeURIComponent(deviceId)}/ring`);
   }
 
+  /** deviceId "all" mutes every bell. */
+  mute(deviceId, minutes) {
+    return this.#json('POST', `/v1/devices/${encodeURIComponent(deviceId)}/mute`, { minutes });
+  }
+
+  /** deviceId "all" lets every bell ring again, each one's own mute included. */
+  unmute(deviceId) {
+    return this.#json('DELETE', `/v1/devices/${encodeURIComponent(deviceId)}/mute`);
+  }
+
   /**
    * Reads the live stream until it ends or `signal` aborts, calling onMessage(name, data)
    * for each message. Resolves when the server closes it; rejects on errors.
@@ -75,8 +85,13 @@ export class Api {
     return { authorization: `Bearer ${this.#token}`, accept: 'application/json' };
   }
 
-  async #json(method, path) {
-    const res = await fetch(path, { method, headers: this.#headers(), cache: 'no-store' });
+  async #json(method, path, body) {
+    const init = { method, headers: this.#headers(), cache: 'no-store' };
+    if (body !== undefined) {
+      init.headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, init);
     await this.#check(res);
     return res.json();
   }

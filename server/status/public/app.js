@@ -2,59 +2,25 @@
 // Plain DOM (no framework, no build step). Everything from the server is put on the
 // page as text, never as HTML.
 import { Api, Unauthorized, forgetToken, saveToken, savedToken } from './api.js';
+import { Bells } from './bells.js';
 import { colorFor, drawEventsChart, drawRingsChart } from './chart.js';
+import { $, clock, h, timeEl } from './dom.js';
 
 const MAX_EVENTS = 1000;
 const MARKS = { ok: ['✓', 'done'], warn: ['!', 'held back'], fail: ['✗', 'failed'] };
-
-const $ = (id) => document.getElementById(id);
 
 const state = {
   api: null,
   stop: null,
   events: new Map(), // id -> summary
   rows: new Map(), // id -> <tr>
-  devices: new Map(), // id -> view
-  bellRows: new Map(), // id -> <tr>
-  brokerConnected: true,
   slack: null, // what the Slack part last said about its token
   stats: { minutes: [], rings: {} },
   openTrace: null,
   opener: null,
 };
 
-/** Creates an element; children may be strings (added as text) or nodes. */
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'className') node.className = v;
-    else if (k === 'onclick') node.addEventListener('click', v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c !== undefined && c !== null) node.append(c);
-  return node;
-}
-
-function clock(iso, withMs = false) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const t = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  return withMs ? `${t}.${String(d.getMilliseconds()).padStart(3, '0')}` : t;
-}
-
-function ago(iso) {
-  const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
-  if (!Number.isFinite(s)) return '';
-  if (s < 45) return 'just now';
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
-}
-
-function timeEl(iso, withMs = false) {
-  return h('time', { datetime: iso, title: iso }, clock(iso, withMs));
-}
+const bells = new Bells({ api: () => state.api, signedOut: (message) => showLogin(message) });
 
 function setLive(text, ok = false) {
   const live = $('live');
@@ -152,16 +118,17 @@ function onMessage(name, data) {
         state.stats.rings[data.step.deviceId] = (state.stats.rings[data.step.deviceId] ?? 0) + 1;
         drawCharts();
       }
+      bells.step(data.eventId, data.step);
       if (state.openTrace === data.eventId) void showTrace(data.eventId, false);
       break;
     case 'device':
-      if (data.removed) state.devices.delete(data.id);
-      else state.devices.set(data.id, data);
-      renderBells();
+      bells.device(data);
       break;
     case 'broker':
-      state.brokerConnected = data.connected;
-      renderBells();
+      bells.broker(data.connected);
+      break;
+    case 'all-mute':
+      bells.allMute(data);
       break;
     case 'slack':
       state.slack = data;
@@ -173,11 +140,9 @@ function onMessage(name, data) {
 // ---- bells ------------------------------------------------------------------------
 
 function applyDevices(reply) {
-  state.brokerConnected = reply.brokerConnected;
   state.slack = reply.slack;
   renderSlack();
-  state.devices = new Map(reply.devices.map((d) => [d.id, d]));
-  renderBells();
+  bells.apply(reply);
 }
 
 /** A refused token or an unreachable Slack, said where the team looks: what is wrong and what to do. */
@@ -192,54 +157,6 @@ function renderSlack() {
   warning.textContent = `${what}: ${health.fix}.${waiting}`;
 }
 
-function renderBells() {
-  $('broker-warning').hidden = state.brokerConnected;
-  const body = $('bells').tBodies[0];
-  for (const [id, row] of state.bellRows) {
-    if (!state.devices.has(id)) {
-      row.remove();
-      state.bellRows.delete(id);
-    }
-  }
-  const ids = [...state.devices.keys()].sort();
-  for (const id of ids) {
-    const d = state.devices.get(id);
-    let row = state.bellRows.get(id);
-    if (!row) {
-      const button = h('button', { type: 'button', className: 'ring', 'aria-label': `Ring ${id}`, onclick: () => ring(id, button) }, 'Ring');
-      row = h('tr', { 'data-device': id }, h('th', { scope: 'row' }, id), h('td'), h('td'), h('td'), h('td'), h('td'), h('td', {}, button));
-      state.bellRows.set(id, row);
-    }
-    const cells = row.cells;
-    cells[1].replaceChildren(h('span', { className: `badge state-${d.state}` }, d.state));
-    cells[2].replaceChildren(d.since ? h('span', { title: d.since }, `${clock(d.since)} (${ago(d.since)})`) : h('span', { className: 'muted' }, 'unknown'));
-    cells[3].textContent = d.version ?? '—';
-    const flags = [];
-    if (d.muted) flags.push(d.mutedUntil ? `muted until ${clock(d.mutedUntil)}` : 'muted');
-    if (d.quiet) flags.push('quiet hours');
-    cells[4].textContent = flags.length ? flags.join(', ') : '—';
-    cells[5].replaceChildren(d.lastRing ? h('span', { title: d.lastRing.at }, `${clock(d.lastRing.at)} (${ago(d.lastRing.at)})`) : '—');
-    body.append(row); // keeps rows sorted; moving a row keeps its button (and keyboard focus) alive
-  }
-  $('no-bells').hidden = ids.length > 0;
-}
-
-async function ring(id, button) {
-  const result = $('ring-result');
-  button.disabled = true;
-  button.textContent = 'Ringing…';
-  try {
-    const { eventId } = await state.api.ring(id);
-    result.textContent = `Test ding sent to ${id} (event ${eventId}).`;
-  } catch (err) {
-    if (err instanceof Unauthorized) return showLogin('The server no longer accepts this token.');
-    result.textContent = `Could not ring ${id}: ${err.message}`;
-  } finally {
-    button.disabled = false;
-    button.textContent = 'Ring';
-  }
-}
-
 // ---- the feed ----------------------------------------------------------------------
 
 function upsertEvent(summary) {
@@ -249,7 +166,7 @@ function upsertEvent(summary) {
     const button = h(
       'button',
       { type: 'button', className: 'link', 'aria-label': `Trace of ${summary.type} at ${clock(summary.receivedAt)}`, onclick: () => openTrace(summary.id, button) },
-      summary.type,
+      ...breakable(summary.type),
     );
     row = h('tr', { 'data-event': summary.id }, h('td'), h('td', {}, button), h('td'), h('td'), h('td'), h('td'));
     state.rows.set(summary.id, row);
@@ -288,11 +205,24 @@ function trimEvents() {
   }
 }
 
+/** A type name with a line-break chance after each dot: "user." / "signup" rather than "use" / "r.signup". */
+function breakable(type) {
+  return type.split(/(?<=\.)/).flatMap((part, i) => (i === 0 ? [part] : [h('wbr'), part]));
+}
+
+// The server only passes web links on; checked again here so no other scheme can ever become a link.
+const isWebLink = (url) => /^https?:\/\//i.test(url ?? '');
+const slackLink = (url) => h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', className: 'slack-link' }, 'open in Slack');
+
 function whereItWent(s) {
   const out = [];
   if (s.rang.length) out.push(h('span', { className: 'badge ok' }, `rang ${s.rang.join(', ')}`));
   if (s.silent.length) out.push(h('span', { className: 'badge warn' }, `silent: ${s.silent.join(', ')}`));
-  if (s.slack) out.push(h('span', { className: `badge ${['failed', 'retrying', 'dropped'].includes(s.slack) ? 'warn' : 'ok'}` }, `Slack: ${s.slack}`));
+  if (s.slack) {
+    const where = s.slackChannel ? ` in ${s.slackChannel}` : '';
+    out.push(h('span', { className: `badge ${['failed', 'retrying', 'dropped'].includes(s.slack) ? 'warn' : 'ok'}` }, `Slack: ${s.slack}${where}`));
+    if (isWebLink(s.slackPermalink)) out.push(slackLink(s.slackPermalink));
+  }
   if (!out.length) out.push(h('span', { className: 'muted' }, 'no reports yet'));
   return out;
 }
@@ -352,6 +282,7 @@ function renderTrace(trace) {
     fact('Source', e.source);
     fact('Severity', e.severity);
     fact('Subject', e.subject);
+    fact('Project', e.project);
     fact('Bell', e.target);
     fact('Event time', timeEl(e.time, true));
   }
@@ -360,8 +291,7 @@ function renderTrace(trace) {
   $('trace-steps').replaceChildren(
     ...trace.steps.map((step) => {
       const [mark, word] = MARKS[step.outcome] ?? ['•', step.outcome];
-      // The server only passes web links on; checked again here so no other scheme can ever become a link.
-      const link = /^https?:\/\//i.test(step.permalink ?? '') ? h('a', { href: step.permalink, target: '_blank', rel: 'noopener noreferrer' }, 'open in Slack') : null;
+      const link = isWebLink(step.permalink) ? slackLink(step.permalink) : null;
       return h(
         'li',
         { className: `step outcome-${step.outcome}`, 'data-stage': step.stage },
@@ -381,6 +311,11 @@ function renderTrace(trace) {
   }
   if (trace.truncated) notes.push('More reports arrived than are kept per event.');
   $('trace-note').textContent = notes.join(' ');
+  // textContent of a <pre>: the data shows exactly as sent, and nothing in it can become markup.
+  const data = typeof trace.data === 'string' ? `${trace.data}${trace.dataCut ? '\n… (cut)' : ''}` : '';
+  $('trace-data-box').hidden = !data;
+  // Each new step redraws the trace; rewriting the same text would scroll the box back to its top.
+  if ($('trace-data').textContent !== data) $('trace-data').textContent = data;
 }
 
 function closeTrace() {
@@ -442,7 +377,7 @@ function drawCharts() {
 // The window slides and relative times age even when nothing happens.
 setInterval(async () => {
   if (!state.api) return;
-  renderBells();
+  bells.render();
   try {
     state.stats = await state.api.stats();
     drawCharts();
