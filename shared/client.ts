@@ -82,6 +82,9 @@ export const DEFAULT_SEVERITY: Readonly<Record<string, Severity>> = {
   'deploy.failed': 'error',
   'ci.failed': 'error',
   'error.raised': 'error',
+  // As the webhook sources grade them (shared/event-types.ts SOURCE_TYPES).
+  'payment.failed': 'error',
+  'payment.disputed': 'error',
 };
 
 // 503: nothing was published; 504 (publish_unconfirmed): it may have been, so the retry

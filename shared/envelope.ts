@@ -44,6 +44,8 @@ export const EventInput = Type.Object(
     subject: Type.Optional(Subject),
     project: Type.Optional(Project),
     time: Type.Optional(Time),
+    // Standard Webhooks' recommended body is {type, timestamp, data}: its timestamp is our time.
+    timestamp: Type.Optional(Time),
   },
   { additionalProperties: false },
 );
@@ -61,7 +63,7 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
     id: input.id ?? (defaults.newId ?? randomUUID)(),
     source: input.source ?? defaults.source,
     type: input.type,
-    time: input.time ?? (defaults.now?.() ?? new Date()).toISOString(),
+    time: input.time ?? input.timestamp ?? (defaults.now?.() ?? new Date()).toISOString(),
     datacontenttype: 'application/json',
     severity: input.severity ?? 'info',
   };

@@ -71,6 +71,10 @@ export const eventsRoutes: FastifyPluginAsync<EventsRouteOptions> = async (app, 
             `${where}: unknown event type "${input.type}" (add it to server.eventTypes to accept it)`,
           );
         }
+        if (input.time !== undefined && input.timestamp !== undefined && Date.parse(input.time) !== Date.parse(input.timestamp)) {
+          const at = Array.isArray(request.body) ? `/${i}` : '';
+          throw new HttpError('invalid_event', `${at}/timestamp: ${input.timestamp} disagrees with ${at}/time ${input.time}; send one of them (timestamp is the Standard Webhooks name for time)`);
+        }
       }
       const source = `api/${request.tokenName ?? 'anonymous'}`;
       if (request.webhookId !== undefined) return opts.signed!.deliver(request, reply, inputs, source);

@@ -8,10 +8,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
 import type { EventInput, Severity } from '../../shared/envelope.js';
+import { SOURCE_TYPES } from '../../shared/event-types.js';
 import { compact, deliver, redactQuerySecrets, ignore, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { tokenOf } from './coder.js';
 import { anyEquals } from './signatures.js';
-import { num, obj, str } from './values.js';
+import { at, num, str } from './values.js';
 
 export type AirbrakeConfig = SourcesConfig['airbrake'];
 type AirbrakeProject = AirbrakeConfig['projects'][number];
@@ -31,7 +32,21 @@ const Notice = Type.Object({
     }),
     { minItems: 1 },
   ),
-  context: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  // The fields the mapping reads, typed; the rest (params, session…) is never read.
+  context: Type.Optional(
+    Type.Object({
+      environment: Type.Optional(Type.String()),
+      severity: Type.Optional(Type.String()),
+      component: Type.Optional(Type.String()),
+      action: Type.Optional(Type.String()),
+      route: Type.Optional(Type.String()),
+      url: Type.Optional(Type.String()),
+      hostname: Type.Optional(Type.String()),
+      version: Type.Optional(Type.String()),
+      user: Type.Optional(Type.Object({ id: Type.Optional(Type.Union([Type.String(), Type.Number()])) })),
+      notifier: Type.Optional(Type.Object({ name: Type.Optional(Type.String()) })),
+    }),
+  ),
 });
 const notice = new PayloadSchema(Notice, 'an Airbrake v3 notice');
 export type AirbrakeNotice = ReturnType<typeof notice.check>;
@@ -58,6 +73,7 @@ export function airbrakeRoutes(ctx: SourceContext, config: AirbrakeConfig): Fast
         const mapped = mapAirbrakeNotice(notice.parse(rawBody(request)), project, config.ignoreEnvironments);
         return deliver(ctx, request, reply, mapped, {
           source: `airbrake/${project.id}`,
+          severities: config.severities,
           status: 201,
           // What Airbrake answers, so notifiers log a success; there is no dashboard URL to give.
           answer: (id) => ({ id, url: `urn:bellhop:event:${id}` }),
@@ -68,7 +84,7 @@ export function airbrakeRoutes(ctx: SourceContext, config: AirbrakeConfig): Fast
 }
 
 /** Every type this source emits, with the severity of a notice that names none; `bellhop types` lists the same table. */
-export const AIRBRAKE_EVENT_TYPES = { 'error.raised': 'error' } as const satisfies Readonly<Record<string, Severity>>;
+export const AIRBRAKE_EVENT_TYPES = SOURCE_TYPES.airbrake;
 
 const SEVERITY: Record<string, Severity> = {
   emergency: 'critical',
@@ -84,6 +100,7 @@ const SEVERITY: Record<string, Severity> = {
 export function mapAirbrakeNotice(n: AirbrakeNotice, project: AirbrakeProject, ignoreEnvironments: readonly string[]): Mapped {
   const context = n.context ?? {};
   const environment = str(context.environment);
+  const user = context.user ?? {};
   if (environment && ignoreEnvironments.includes(environment)) return ignore(`Airbrake notice from the ${environment} environment`);
   const error = n.errors[0]!;
   const errorType = error.type || 'Error';
@@ -110,8 +127,10 @@ export function mapAirbrakeNotice(n: AirbrakeNotice, project: AirbrakeProject, i
       url: str(context.url),
       hostname: str(context.hostname),
       appVersion: str(context.version),
-      userId: str(obj(context.user)?.id),
-      notifier: str(obj(context.notifier)?.name),
+      userId: str(user.id),
+      userName: str(at(user, 'name')),
+      userEmail: str(at(user, 'email')),
+      notifier: str(context.notifier?.name),
       // params, session and environment variables are not forwarded: they often hold secrets.
     }),
   };

@@ -7,7 +7,7 @@ import type { SourcesConfig } from '../../shared/config/schema.js';
 import { EVENT_TYPE_PATTERN } from '../../shared/config/schema.js';
 import type { EventInput, Severity } from '../../shared/envelope.js';
 import { HttpError } from '../errors.js';
-import { deliver, header, ignore, PayloadSchema, rawBody, useRawBody, type Mapped, type SourceContext } from './context.js';
+import { deliver, header, ignore, PayloadSchema, rawBody, useRawBody, type BodyKinds, type Mapped, type SourceContext } from './context.js';
 import { RateLimiter } from './rate-limit.js';
 
 export type BeaconConfig = SourcesConfig['beacon'];
@@ -24,6 +24,9 @@ const Beacon = Type.Object(
 const beacon = new PayloadSchema(Beacon, 'a beacon ({type, data?, subject?, id?})');
 export type Beacon = ReturnType<typeof beacon.check>;
 
+// navigator.sendBeacon sends a string as text/plain, and a page's fetch() fallback JSON.
+const BEACON_BODY: BodyKinds = { types: ['text/plain', 'application/json'], hint: 'as JSON, with Content-Type text/plain (what navigator.sendBeacon sends for a string) or application/json' };
+
 /** Anyone can send a beacon: whatever its type (sources.beacon.types), it never claims more than this. */
 export const BEACON_SEVERITY: Severity = 'info';
 
@@ -31,7 +34,7 @@ export function beaconRoutes(ctx: SourceContext, config: BeaconConfig): FastifyP
   const allowed = originMatcher(config.origins);
   const limiter = new RateLimiter(config.ratePerMinute, ctx.clock);
   return async (app) => {
-    useRawBody(app, config.bodyLimit);
+    useRawBody(app, BEACON_BODY, config.bodyLimit);
     // Every answer to an allowed origin carries CORS headers, refusals included, so the
     // page's fetch() fallback can read why.
     app.addHook('onSend', async (request, reply) => {

@@ -2,10 +2,12 @@
 // like). PBXs send what their URL templates allow: JSON, a form, or only a query string,
 // by POST or GET; so fields are read from all three, under their common names.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import type { EventInput, Severity } from '../../shared/envelope.js';
+import type { EventInput } from '../../shared/envelope.js';
+import { SOURCE_TYPES } from '../../shared/event-types.js';
 import { HttpError } from '../errors.js';
-import { compact, deliver, redactQuerySecrets, ignore, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
+import { compact, deliver, redactQuerySecrets, ignore, PayloadSchema, rawBody, unauthorized, useRawBody, type BodyKinds, type Mapped, type SourceContext } from './context.js';
 import { tokenOf } from './coder.js';
 import { checkToken } from './signatures.js';
 import { at, obj, str } from './values.js';
@@ -30,7 +32,52 @@ export const CALL_FIELDS = {
 } as const;
 
 /** Every type this source emits, with its severity; `bellhop types` lists the same table. */
-export const CALL_EVENT_TYPES = { 'call.incoming': 'info', 'call.outgoing': 'info' } as const satisfies Readonly<Record<string, Severity>>;
+export const CALL_EVENT_TYPES = SOURCE_TYPES.calls;
+
+// What each field may be: a number is a phone number only when it is a positive integer
+// (a JSON -0 or 0 is no one's number), a direction only ever a word.
+const Phone = Type.Union([Type.String(), Type.Integer({ exclusiveMinimum: 0 })]);
+const Code = Type.Union([Type.String(), Type.Integer({ minimum: 0 })]);
+const KINDS: Record<keyof typeof CALL_FIELDS, TSchema> = {
+  direction: Type.String(),
+  number: Phone,
+  name: Type.String(),
+  line: Phone,
+  callId: Code,
+  event: Code,
+  agent: Code,
+  from: Phone,
+  to: Phone,
+};
+
+/** Every name in CALL_FIELDS with its kind; a dotted name makes its head an object (or, when the head is a name too, either). */
+function callFieldsSchema(): TObject {
+  const top = new Map<string, TSchema>();
+  const nested = new Map<string, Record<string, TSchema>>();
+  for (const [field, names] of Object.entries(CALL_FIELDS) as Array<[keyof typeof CALL_FIELDS, readonly string[]]>) {
+    for (const name of names) {
+      const [head, leaf] = name.split('.') as [string, string | undefined];
+      if (leaf === undefined) top.set(head, KINDS[field]);
+      else nested.set(head, { ...nested.get(head), [leaf]: Type.Optional(KINDS[field]) });
+    }
+  }
+  const props: Record<string, TSchema> = {};
+  for (const [head, leaves] of nested) {
+    const o = Type.Object(leaves);
+    const alias = top.get(head);
+    props[head] = Type.Optional(alias ? Type.Union([alias, o]) : o);
+  }
+  for (const [name, kind] of top) if (!(name in props)) props[name] = Type.Optional(kind);
+  return Type.Object(props);
+}
+const callFields = new PayloadSchema(callFieldsSchema(), 'a call');
+const jsonFields = new PayloadSchema(Type.Record(Type.String(), Type.Unknown()), 'a JSON object of call fields');
+
+// PBXs post JSON or a form, or put everything in the query string and send no body.
+const CALL_BODY: BodyKinds = {
+  types: ['application/json', 'application/x-www-form-urlencoded'],
+  hint: 'as JSON (Content-Type: application/json) or as a form (application/x-www-form-urlencoded), or send the fields in the query string only',
+};
 const DIRECTIONS = new Map<string, keyof typeof CALL_EVENT_TYPES>([
   ['incoming', 'call.incoming'],
   ['inbound', 'call.incoming'],
@@ -42,14 +89,14 @@ const DIRECTIONS = new Map<string, keyof typeof CALL_EVENT_TYPES>([
 
 export function callsRoutes(ctx: SourceContext, config: CallsConfig): FastifyPluginAsync {
   return async (app) => {
-    useRawBody(app);
+    useRawBody(app, CALL_BODY);
     redactQuerySecrets(app, ['token']);
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const fields = readFields(request);
       const mapped = mapCall(fields, config);
       const callId = pick(fields, 'callId');
       const key = callId && 'event' in mapped ? `${mapped.event.type}:${callId}` : undefined;
-      return deliver(ctx, request, reply, mapped, { source: 'calls', deliveryKey: key });
+      return deliver(ctx, request, reply, mapped, { source: 'calls', deliveryKey: key, severities: config.severities });
     };
     const onRequest = async (request: FastifyRequest) => unauthorized(checkToken(tokenOf(request, 'x-bellhop-token'), config.tokens, 'token (?token=, Authorization: Bearer or X-Bellhop-Token)'));
     app.post('/v1/sources/calls', { onRequest }, handler);
@@ -59,7 +106,7 @@ export function callsRoutes(ctx: SourceContext, config: CallsConfig): FastifyPlu
 
 type Fields = Record<string, unknown>;
 
-/** Query string, then the body (JSON or form) over it; the token is never kept. */
+/** Query string, then the body (JSON or form) over it, checked as a whole; the token is never kept. */
 export function readFields(request: FastifyRequest): Fields {
   const fields: Fields = { ...(obj(request.query) ?? {}) };
   const body = rawBody(request);
@@ -68,27 +115,18 @@ export function readFields(request: FastifyRequest): Fields {
     if (type === 'application/x-www-form-urlencoded') {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) fields[k] = v;
     } else {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new HttpError('bad_json', 'body is not valid JSON (or send a form, or only a query string)');
-      }
-      const o = obj(parsed);
-      if (!o) throw new HttpError('invalid_payload', 'body must be a JSON object of call fields');
-      Object.assign(fields, o);
+      Object.assign(fields, jsonFields.parse(body));
     }
   }
   delete fields.token;
-  return fields;
+  return callFields.check(fields);
 }
 
 function pick(fields: Fields, field: keyof typeof CALL_FIELDS): string | undefined {
   for (const name of CALL_FIELDS[field]) {
     const v = name.includes('.') ? at(fields, ...name.split('.')) : Object.hasOwn(fields, name) ? fields[name] : undefined;
-    if (v === undefined) continue;
-    if (v !== null && typeof v === 'object') throw new HttpError('invalid_payload', `${name}: expected a string or a number`);
-    const s = str(v, 200);
+    // An object under a name that is also a dotted head (caller: {number}) was read by its dotted name.
+    const s = typeof v === 'object' ? undefined : str(v, 200);
     if (s !== undefined) return s.trim();
   }
   return undefined;

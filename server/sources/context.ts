@@ -6,10 +6,12 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { toEnvelope, type Envelope, type EventInput } from '../../shared/envelope.js';
+import { Type } from '@sinclair/typebox';
+import { EventInput, toEnvelope, type Envelope, type Severity } from '../../shared/envelope.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { HttpError } from '../errors.js';
+import { jsonShapeProblem } from '../json-limits.js';
 import type { EventPublisher } from '../publisher.js';
 import type { DeliveryLog } from './deliveries.js';
 import type { Verdict } from './signatures.js';
@@ -31,10 +33,30 @@ export function ignore(reason: string): Mapped {
 /** GitHub and GitLab payloads of big pushes and pull requests outgrow the event API's limit. */
 export const PROVIDER_BODY_LIMIT = 5 * 1024 * 1024;
 
-/** Makes the plugin's routes receive the body as a Buffer, whatever its content type. */
-export function useRawBody(app: FastifyInstance, bodyLimit?: number): void {
+/** A body a route reads: its media types, and how the 415 says what to send instead. */
+export interface BodyKinds {
+  types: readonly string[];
+  /** Completes "send the body …". */
+  hint: string;
+}
+
+/** What providers send: JSON, said so in Content-Type; the same words as /v1/events' 415. */
+export const JSON_BODY: BodyKinds = { types: ['application/json'], hint: 'as JSON with Content-Type: application/json' };
+
+/**
+ * Makes the plugin's routes receive the body as a Buffer, for signatures over the raw
+ * bytes, and only in the media types given: a body the route would read as JSON under
+ * any other label (text/plain, application/xml, none) gets 415, as on /v1/events. A
+ * compressed body is already refused for every route by the app's Content-Encoding hook.
+ */
+export function useRawBody(app: FastifyInstance, kinds: BodyKinds = JSON_BODY, bodyLimit?: number): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', ...(bodyLimit ? { bodyLimit } : {}) }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', ...(bodyLimit ? { bodyLimit } : {}) }, (request, body, done) => {
+    const given = request.headers['content-type'];
+    const type = given?.split(';')[0]!.trim().toLowerCase();
+    if (type !== undefined && kinds.types.includes(type)) return done(null, body);
+    done(new HttpError('unsupported_media_type', `send the body ${kinds.hint} (got ${given ?? 'no Content-Type'})`), undefined);
+  });
 }
 
 /**
@@ -71,9 +93,13 @@ export class PayloadSchema<T extends TSchema> {
   }
 
   parse(raw: Buffer | string): Static<T> {
+    const text = raw.toString();
+    // Bounded before parsing: a body nested thousands deep parses, then overflows the stack of JSON.stringify on publish.
+    const shape = jsonShapeProblem(text);
+    if (shape) throw new HttpError('bad_json', shape);
     let value: unknown;
     try {
-      value = JSON.parse(raw.toString());
+      value = JSON.parse(text);
     } catch {
       throw new HttpError('bad_json', `body is not valid JSON (expected ${this.what})`);
     }
@@ -97,7 +123,13 @@ export interface AcceptOptions {
   status?: number;
   /** The body of an accepted delivery, for providers that expect their own shape. */
   answer?: (id: string) => Record<string, unknown>;
+  /** sources.<name>.severities: the team's severity per type, over the mapping's. */
+  severities?: Readonly<Record<string, Severity>>;
 }
+
+// The envelope API's own rules (lengths, type pattern); time is a mapper's ISO string,
+// and TypeBox's compiler knows no formats.
+const mappedEvent = new PayloadSchema(Type.Object({ ...EventInput.properties, time: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }), 'an event bellhop can publish');
 
 /** Publishes the mapped event once the broker acknowledges it, or answers why not. */
 export async function deliver(
@@ -111,11 +143,15 @@ export async function deliver(
     request.log.debug({ source: opts.source, reason: mapped.ignored }, 'webhook ignored');
     return reply.code(200).send({ status: 'ignored', reason: mapped.ignored });
   }
+  // Checked before the delivery log is asked, so a redelivery with a broken body is refused, not
+  // answered "duplicate", and nothing a subscriber would drop as malformed is ever published.
+  const event: EventInput = { ...mappedEvent.check(mapped.event) };
+  const severity = opts.severities?.[event.type];
+  if (severity !== undefined) event.severity = severity;
   // A provider retries a delivery answered 504 (sent, unconfirmed: maybe published); the
   // retry must carry the same event id for subscribers to drop it, so a delivery without
   // an id of its own gets one derived from its delivery key.
-  const event =
-    mapped.event.id === undefined && opts.deliveryKey !== undefined ? { ...mapped.event, id: deliveryEventId(opts.source, opts.deliveryKey) } : mapped.event;
+  if (event.id === undefined && opts.deliveryKey !== undefined) event.id = deliveryEventId(opts.source, opts.deliveryKey);
   const envelope = toEnvelope(event, { source: opts.source, now: () => new Date(ctx.clock.now()) });
   const publish = async (): Promise<string[]> => {
     await ctx.publisher.publish(envelope);

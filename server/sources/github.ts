@@ -4,8 +4,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import type { EventInput, Severity } from '../../shared/envelope.js';
+import type { EventInput } from '../../shared/envelope.js';
 import { HttpError } from '../errors.js';
+import { SOURCE_TYPES } from '../../shared/event-types.js';
 import { compact, deliver, header, ignore, links, PayloadSchema, PROVIDER_BODY_LIMIT, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { verifyGithub } from './signatures.js';
 import { at, bool, num, str, type Json } from './values.js';
@@ -40,18 +41,14 @@ const workflowRun = new PayloadSchema(WorkflowRun, 'a GitHub workflow_run payloa
 const release = new PayloadSchema(Release, 'a GitHub release payload');
 
 /** Every type this source emits, with its severity; `bellhop types` lists the same table. */
-export const GITHUB_EVENT_TYPES = {
-  'pr.opened': 'info',
-  'pr.merged': 'info',
-  'pr.closed': 'info',
-  'ci.succeeded': 'info',
-  'ci.failed': 'error',
-  'release.published': 'info',
-} as const satisfies Readonly<Record<string, Severity>>;
+export const GITHUB_EVENT_TYPES = SOURCE_TYPES.github;
+
+// GitHub's two content types; the signature covers the form as sent.
+const GITHUB_BODY = { types: ['application/json', 'application/x-www-form-urlencoded'], hint: 'as JSON (Content-Type: application/json) or as GitHub\'s form (application/x-www-form-urlencoded)' };
 
 export function githubRoutes(ctx: SourceContext, config: GithubConfig): FastifyPluginAsync {
   return async (app) => {
-    useRawBody(app, PROVIDER_BODY_LIMIT);
+    useRawBody(app, GITHUB_BODY, PROVIDER_BODY_LIMIT);
     app.post('/v1/sources/github', async (request, reply) => {
       const body = rawBody(request);
       unauthorized(verifyGithub(header(request, 'x-hub-signature-256'), body, config.secrets));
@@ -59,7 +56,7 @@ export function githubRoutes(ctx: SourceContext, config: GithubConfig): FastifyP
       if (!kind) throw new HttpError('bad_request', 'missing X-GitHub-Event header');
       const delivery = header(request, 'x-github-delivery');
       const payload = githubPayload.parse(jsonOf(request.headers['content-type'], body));
-      return deliver(ctx, request, reply, mapGithubEvent(kind, payload, delivery), { source: 'github', deliveryKey: delivery });
+      return deliver(ctx, request, reply, mapGithubEvent(kind, payload, delivery), { source: 'github', deliveryKey: delivery, severities: config.severities });
     });
   };
 }

@@ -5,8 +5,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import type { EventInput, Severity } from '../../shared/envelope.js';
-import { compact, deliver, header, ignore, links, PayloadSchema, PROVIDER_BODY_LIMIT, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
+import type { EventInput } from '../../shared/envelope.js';
+import { SOURCE_TYPES } from '../../shared/event-types.js';
+import { compact, deliver, header, ignore, JSON_BODY, links, PayloadSchema, PROVIDER_BODY_LIMIT, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { checkToken, standardWebhookKey, verifyStandardWebhook } from './signatures.js';
 import { at, num, str, type Json } from './values.js';
 
@@ -19,19 +20,24 @@ const MergeRequest = Type.Object({
   project: Project,
   object_attributes: Type.Object({ iid: Type.Integer(), title: Type.String(), url: Type.String(), action: Type.Optional(Type.String()) }),
 });
+const Build = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  stage: Type.String(),
+  status: Type.String(),
+  allow_failure: Type.Optional(Type.Boolean()),
+  failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
 const Pipeline = Type.Object({
   object_kind: Type.Literal('pipeline'),
   project: Project,
   object_attributes: Type.Object({ id: Type.Integer(), status: Type.String() }),
+  builds: Type.Optional(Type.Array(Build)),
 });
 /** Every type this source emits, with its severity; `bellhop types` lists the same table. */
-export const GITLAB_EVENT_TYPES = {
-  'pr.opened': 'info',
-  'pr.merged': 'info',
-  'pr.closed': 'info',
-  'ci.succeeded': 'info',
-  'ci.failed': 'error',
-} as const satisfies Readonly<Record<string, Severity>>;
+export const GITLAB_EVENT_TYPES = SOURCE_TYPES.gitlab;
+/** Enough to say what broke; the pipeline link has the rest. */
+const MAX_FAILED_JOBS = 10;
 type GitlabType = keyof typeof GITLAB_EVENT_TYPES;
 const MR_TYPES = new Map<string, GitlabType>([
   ['open', 'pr.opened'],
@@ -49,7 +55,7 @@ const pipeline = new PayloadSchema(Pipeline, 'a GitLab pipeline payload');
 export function gitlabRoutes(ctx: SourceContext, config: GitlabConfig): FastifyPluginAsync {
   const keys = config.signingTokens.map(standardWebhookKey);
   return async (app) => {
-    useRawBody(app, PROVIDER_BODY_LIMIT);
+    useRawBody(app, JSON_BODY, PROVIDER_BODY_LIMIT);
     app.post(
       '/v1/sources/gitlab',
       {
@@ -66,10 +72,12 @@ export function gitlabRoutes(ctx: SourceContext, config: GitlabConfig): FastifyP
           const verdict = verifyStandardWebhook(headers, body, keys, Math.floor(ctx.clock.now() / 1000), config.toleranceSeconds);
           if (!verdict.ok) unauthorized(verdict);
         }
+        // The hook kind is read from the body's object_kind, never from X-Gitlab-Event: the
+        // signature covers the body only, and system hooks send other header values.
         const payload = gitlabPayload.parse(body);
         // webhook-id equals Idempotency-Key, which GitLab keeps across retries of one event.
         const delivery = id ?? header(request, 'idempotency-key') ?? header(request, 'x-gitlab-event-uuid');
-        return deliver(ctx, request, reply, mapGitlabEvent(payload, delivery), { source: 'gitlab', deliveryKey: delivery });
+        return deliver(ctx, request, reply, mapGitlabEvent(payload, delivery), { source: 'gitlab', deliveryKey: delivery, severities: config.severities });
       },
     );
   };
@@ -112,7 +120,10 @@ export function mapGitlabEvent(payload: { object_kind: string } & Json, delivery
       const run = p.object_attributes as typeof p.object_attributes & Json;
       const type = PIPELINE_TYPES.get(run.status);
       if (!type) return ignore(`GitLab pipeline status "${run.status}" is not mapped`);
-      const url = str(run.url) ?? `${str(at(p, 'project', 'web_url')) ?? ''}/-/pipelines/${run.id}`;
+      const web = str(at(p, 'project', 'web_url')) ?? '';
+      const url = str(run.url) ?? `${web}/-/pipelines/${run.id}`;
+      // Allowed failures do not fail a pipeline, so they are not what broke it.
+      const failed = (p.builds ?? []).filter((b) => b.status === 'failed' && b.allow_failure !== true);
       return base(
         type,
         p.project.path_with_namespace,
@@ -121,8 +132,15 @@ export function mapGitlabEvent(payload: { object_kind: string } & Json, delivery
           status: run.status,
           ref: str(run.ref),
           commit: str(run.sha),
+          commitTitle: str(at(p, 'commit', 'title')),
+          trigger: str(run.source),
           durationSeconds: num(run.duration),
           url,
+          failedJobs:
+            type === 'ci.failed'
+              ? failed.slice(0, MAX_FAILED_JOBS).map((b) => compact({ id: b.id, name: b.name, stage: b.stage, failureReason: b.failure_reason, url: web ? `${web}/-/jobs/${b.id}` : undefined }))
+              : undefined,
+          failedJobCount: type === 'ci.failed' && failed.length > MAX_FAILED_JOBS ? failed.length : undefined,
           links: links(['View pipeline', url]),
         },
         str(run.ref),

@@ -1,13 +1,30 @@
 // POST /v1/sources/stripe: Stripe events, verified with Stripe-Signature over the raw
 // body. The Stripe event id becomes the envelope id and the dedup key, so Stripe's
-// retries are neither published nor posted twice.
+// retries are neither published nor posted twice. The objects' schemas and data are in
+// stripe-objects.ts.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { SourcesConfig } from '../../shared/config/schema.js';
-import type { EventInput, Severity } from '../../shared/envelope.js';
+import type { EventInput } from '../../shared/envelope.js';
+import { SOURCE_TYPES } from '../../shared/event-types.js';
 import { compact, deliver, header, ignore, isoFromSeconds, links, PayloadSchema, rawBody, unauthorized, useRawBody, type Mapped, type SourceContext } from './context.js';
 import { verifyStripe } from './signatures.js';
-import { arr, at, num, obj, str, type Json } from './values.js';
+import {
+  chargeEvent,
+  checkoutData,
+  checkoutEvent,
+  disputeData,
+  disputeEvent,
+  invoiceData,
+  invoiceEvent,
+  paymentData,
+  planSide,
+  refundData,
+  subscriptionData,
+  yearlyAmount,
+  type Invoice,
+} from './stripe-objects.js';
+import { at, num, obj, str, type Json } from './values.js';
 
 export type StripeConfig = SourcesConfig['stripe'];
 
@@ -26,16 +43,7 @@ const stripeEvent = new PayloadSchema(StripeEvent, 'a Stripe event');
 export type StripeEvent = ReturnType<typeof stripeEvent.check>;
 
 /** Every type this source emits, with its severity; `bellhop types` lists the same table. */
-export const STRIPE_EVENT_TYPES = {
-  'payment.succeeded': 'info',
-  'payment.failed': 'warning',
-  'customer.created': 'info',
-  'subscription.created': 'info',
-  'subscription.canceled': 'info',
-  'subscription.upgraded': 'info',
-  'subscription.downgraded': 'info',
-  'trial.ending': 'info',
-} as const satisfies Readonly<Record<string, Severity>>;
+export const STRIPE_EVENT_TYPES = SOURCE_TYPES.stripe;
 type StripeType = keyof typeof STRIPE_EVENT_TYPES;
 
 export function stripeRoutes(ctx: SourceContext, config: StripeConfig): FastifyPluginAsync {
@@ -46,32 +54,41 @@ export function stripeRoutes(ctx: SourceContext, config: StripeConfig): FastifyP
       const nowSeconds = Math.floor(ctx.clock.now() / 1000);
       unauthorized(verifyStripe(header(request, 'stripe-signature'), body, config.secrets, nowSeconds, config.toleranceSeconds));
       const event = stripeEvent.parse(body);
-      return deliver(ctx, request, reply, mapStripeEvent(event, config.project), { source: 'stripe', deliveryKey: event.id });
+      return deliver(ctx, request, reply, mapStripeEvent(event, config.project), { source: 'stripe', deliveryKey: event.id, severities: config.severities });
     });
   };
 }
+
+type Link = [string, string | null | undefined];
+type Make = (type: StripeType, data: Json, ...links: Link[]) => Mapped;
 
 export function mapStripeEvent(event: StripeEvent, project?: string): Mapped {
   const o = event.data.object;
   const dashboard = `https://dashboard.stripe.com/${event.livemode ? '' : 'test/'}`;
   const customer = str(o.customer) ?? (event.type.startsWith('customer.') && !event.type.startsWith('customer.subscription') ? str(o.id) : undefined);
-  const make = (type: StripeType, data: Json, link?: [string, string]): Mapped => {
+  const make: Make = (type, data, ...link) => {
     const input: EventInput = {
       type,
       id: event.id,
       time: isoFromSeconds(event.created),
       severity: STRIPE_EVENT_TYPES[type],
-      data: compact({ ...data, stripeEvent: event.type, livemode: event.livemode, links: link ? links(link) : undefined }),
+      data: compact({ ...data, stripeEvent: event.type, livemode: event.livemode, links: link.length > 0 ? links(...link) : undefined }),
     };
     if (customer) input.subject = customer;
     if (project) input.project = project;
     return { event: compact(input) as EventInput };
   };
+  const subscriptionLink: Link = ['View subscription', `${dashboard}subscriptions/${str(o.id) ?? ''}`];
+  const invoiceLinks = (inv: Invoice): Link[] => [['View invoice', `${dashboard}invoices/${inv.id}`], ['Invoice page', inv.hosted_invoice_url]];
 
   switch (event.type) {
+    // A subscription's payments come as invoice events, which name the customer and the
+    // attempt; the PaymentIntent behind an invoice would say the same thing twice.
     case 'payment_intent.succeeded':
+      if (str(o.invoice)) return ignore(`Stripe payment for invoice ${str(o.invoice)}: bellhop reports it from invoice.paid`);
       return make('payment.succeeded', paymentData(o), ['View payment', `${dashboard}payments/${str(o.id) ?? ''}`]);
     case 'payment_intent.payment_failed':
+      if (str(o.invoice)) return ignore(`Stripe payment for invoice ${str(o.invoice)}: bellhop reports it from invoice.payment_failed`);
       return make(
         'payment.failed',
         {
@@ -81,92 +98,101 @@ export function mapStripeEvent(event: StripeEvent, project?: string): Mapped {
         },
         ['View payment', `${dashboard}payments/${str(o.id) ?? ''}`],
       );
+    case 'invoice.paid': {
+      const inv = invoiceEvent.check(event).data.object;
+      if (inv.amount_paid === 0) return ignore('Stripe invoice paid with nothing charged (a trial, a credit or a 100% coupon)');
+      return make('payment.succeeded', invoiceData(inv, inv.amount_paid), ...invoiceLinks(inv));
+    }
+    case 'invoice.payment_failed': {
+      const inv = invoiceEvent.check(event).data.object;
+      // No next attempt: Stripe has given up (or the invoice is not charged automatically).
+      const next = inv.next_payment_attempt ?? undefined;
+      return make('payment.failed', { ...invoiceData(inv, inv.amount_due), attempt: inv.attempt_count, nextRetryAt: isoFromSeconds(next) }, ...invoiceLinks(inv));
+    }
+    case 'charge.refunded': {
+      const { data } = chargeEvent.check(event);
+      const target = data.object.payment_intent ?? data.object.id;
+      return make('payment.refunded', refundData(data.object, data.previous_attributes ?? {}), ['View payment', `${dashboard}payments/${target}`]);
+    }
+    case 'charge.dispute.created': {
+      const dispute = disputeEvent.check(event).data.object;
+      return make('payment.disputed', disputeData(dispute), ['View dispute', `${dashboard}disputes/${dispute.id}`]);
+    }
+    case 'checkout.session.completed': {
+      const session = checkoutEvent.check(event).data.object;
+      if (session.mode === 'setup') return ignore('Stripe Checkout in setup mode only saved a payment method');
+      const link: Link = session.subscription
+        ? ['View subscription', `${dashboard}subscriptions/${session.subscription}`]
+        : session.payment_intent
+          ? ['View payment', `${dashboard}payments/${session.payment_intent}`]
+          : ['View customer', session.customer ? `${dashboard}customers/${session.customer}` : undefined];
+      return make('checkout.completed', checkoutData(session), link);
+    }
     case 'customer.created':
-      return make('customer.created', { customer: str(o.id), email: str(o.email), name: str(o.name) }, ['View customer', `${dashboard}customers/${str(o.id) ?? ''}`]);
+      return make(
+        'customer.created',
+        { customer: str(o.id), email: str(o.email), name: str(o.name), customerEmail: str(o.email), customerName: str(o.name) },
+        ['View customer', `${dashboard}customers/${str(o.id) ?? ''}`],
+      );
     case 'customer.subscription.created':
-      return make('subscription.created', subscriptionData(o), subscriptionLink(dashboard, o));
+      return make('subscription.created', subscriptionData(o), subscriptionLink);
     case 'customer.subscription.deleted':
-      return make('subscription.canceled', { ...subscriptionData(o), reason: str(at(o, 'cancellation_details', 'reason')) }, subscriptionLink(dashboard, o));
+      return make('subscription.canceled', { ...subscriptionData(o), ...cancellation(o) }, subscriptionLink);
+    // Paused: the trial ended without a payment method (trial_settings end_behavior "pause").
+    case 'customer.subscription.paused':
+      return make('subscription.paused', subscriptionData(o), subscriptionLink);
+    case 'customer.subscription.resumed':
+      return make('subscription.resumed', subscriptionData(o), subscriptionLink);
     case 'customer.subscription.trial_will_end':
-      return make('trial.ending', { ...subscriptionData(o), trialEnd: isoFromSeconds(num(o.trial_end)) }, subscriptionLink(dashboard, o));
+      return make('trial.ending', { ...subscriptionData(o), trialEnd: isoFromSeconds(num(o.trial_end)) }, subscriptionLink);
     case 'customer.subscription.updated':
-      return mapSubscriptionUpdate(event, make, dashboard);
+      return mapSubscriptionUpdate(event, make, subscriptionLink);
     default:
       return ignore(`Stripe event ${event.type} is not mapped`);
   }
 }
 
-type Make = (type: StripeType, data: Json, link?: [string, string]) => Mapped;
+function cancellation(o: Json): Json {
+  return { reason: str(at(o, 'cancellation_details', 'reason')), feedback: str(at(o, 'cancellation_details', 'feedback')), comment: str(at(o, 'cancellation_details', 'comment')) };
+}
 
-/** Upgrades and downgrades compare the yearly amount before and after; cancel_at_period_end is a cancellation. */
-function mapSubscriptionUpdate(event: StripeEvent, make: Make, dashboard: string): Mapped {
+/**
+ * An update is a cancellation (cancel_at_period_end turned on), a pause or resumption of
+ * payment collection, or a plan change: an upgrade or a downgrade by the yearly amount
+ * before and after, so a move from monthly to yearly billing is judged fairly.
+ */
+function mapSubscriptionUpdate(event: StripeEvent, make: Make, link: Link): Mapped {
   const o = event.data.object;
   const previous = event.data.previous_attributes ?? {};
   if (previous.cancel_at_period_end === false && o.cancel_at_period_end === true) {
-    return make(
-      'subscription.canceled',
-      { ...subscriptionData(o), atPeriodEnd: true, cancelAt: isoFromSeconds(num(o.cancel_at) ?? num(o.current_period_end)), reason: str(at(o, 'cancellation_details', 'reason')) },
-      subscriptionLink(dashboard, o),
-    );
+    return make('subscription.canceled', { ...subscriptionData(o), atPeriodEnd: true, cancelAt: isoFromSeconds(num(o.cancel_at) ?? num(o.current_period_end)), ...cancellation(o) }, link);
+  }
+  if ('pause_collection' in previous) {
+    const pause = obj(o.pause_collection);
+    if (pause && !obj(previous.pause_collection)) {
+      return make('subscription.paused', { ...subscriptionData(o), pauseBehavior: str(pause.behavior), resumesAt: isoFromSeconds(num(pause.resumes_at)) }, link);
+    }
+    if (!pause && obj(previous.pause_collection)) return make('subscription.resumed', subscriptionData(o), link);
   }
   if (!('items' in previous) && !('plan' in previous)) return ignore('Stripe subscription update without a plan change');
-  const after = yearlyAmount(o);
-  const before = yearlyAmount({ ...o, ...previous });
-  if (after === undefined || before === undefined || after === before) return ignore('Stripe subscription plan changed without a price change');
-  const type = after > before ? 'subscription.upgraded' : 'subscription.downgraded';
-  return make(type, { ...subscriptionData(o), previousPlan: planName({ ...o, ...previous }), previousAmount: before, yearlyAmount: after }, subscriptionLink(dashboard, o));
-}
-
-function paymentData(o: Json): Json {
-  return {
-    paymentIntent: str(o.id),
-    amount: num(o.amount_received) || num(o.amount),
-    currency: str(o.currency),
-    customer: str(o.customer),
-    description: str(o.description),
-    receiptEmail: str(o.receipt_email),
-  };
-}
-
-function subscriptionData(o: Json): Json {
-  const item = obj(arr(at(o, 'items', 'data'))[0]);
-  const price = obj(item?.price) ?? obj(o.plan);
-  return {
-    subscription: str(o.id),
-    customer: str(o.customer),
-    status: str(o.status),
-    plan: planName(o),
-    amount: num(price?.unit_amount) ?? num(price?.amount),
-    currency: str(price?.currency),
-    interval: str(at(price, 'recurring', 'interval')) ?? str(price?.interval),
-    trialEnd: isoFromSeconds(num(o.trial_end)),
-  };
-}
-
-function subscriptionLink(dashboard: string, o: Json): [string, string] {
-  return ['View subscription', `${dashboard}subscriptions/${str(o.id) ?? ''}`];
-}
-
-function planName(o: Json): string | undefined {
-  const item = obj(arr(at(o, 'items', 'data'))[0]);
-  const price = obj(item?.price) ?? obj(o.plan);
-  return str(price?.nickname) ?? str(price?.lookup_key) ?? str(price?.id);
-}
-
-const PER_YEAR: Record<string, number> = { day: 365, week: 52, month: 12, year: 1 };
-
-/** Sum over the items of amount x quantity, per year; undefined when it cannot be told. */
-export function yearlyAmount(o: Json): number | undefined {
-  const items = arr(at(o, 'items', 'data'));
-  const lines = items.length > 0 ? items.map((i) => ({ price: obj(at(i, 'price')) ?? obj(at(i, 'plan')), quantity: num(at(i, 'quantity')) ?? 1 })) : [{ price: obj(o.plan), quantity: num(o.quantity) ?? 1 }];
-  let total = 0;
-  for (const { price, quantity } of lines) {
-    const amount = num(price?.unit_amount) ?? num(price?.amount);
-    const interval = str(at(price, 'recurring', 'interval')) ?? str(price?.interval);
-    const count = num(at(price, 'recurring', 'interval_count')) ?? num(price?.interval_count) ?? 1;
-    const perYear = interval ? PER_YEAR[interval] : undefined;
-    if (amount === undefined || perYear === undefined || count <= 0) return undefined;
-    total += (amount * quantity * perYear) / count;
-  }
-  return Math.round(total);
+  const before = { ...o, ...previous };
+  const afterYear = yearlyAmount(o);
+  const beforeYear = yearlyAmount(before);
+  if (afterYear === undefined || beforeYear === undefined || afterYear === beforeYear) return ignore('Stripe subscription plan changed without a price change');
+  const type = afterYear > beforeYear ? 'subscription.upgraded' : 'subscription.downgraded';
+  const was = planSide(before);
+  return make(
+    type,
+    {
+      ...subscriptionData(o),
+      previousPlan: was.plan,
+      // Per previousInterval, like amount per interval: the yearly figures compare them.
+      previousAmount: was.amount,
+      previousInterval: was.interval,
+      previousIntervalCount: was.intervalCount,
+      yearlyAmount: afterYear,
+      previousYearlyAmount: beforeYear,
+    },
+    link,
+  );
 }

@@ -127,6 +127,17 @@ describe('POST /v1/events against a real broker', () => {
     expect(res.json.message).toContain('extra');
   });
 
+  it("takes Standard Webhooks' timestamp as the event time from a bearer sender too, and refuses one that disagrees with time", async () => {
+    const res = await postEvents(server.url, { type: 'user.signup', timestamp: '2026-03-04T10:32:05.123456Z' });
+    expect(res.status).toBe(202);
+    const [id] = res.json.ids as string[];
+    expect(await waitFor(() => seen.find((e) => e.id === id), { what: 'the event' })).toMatchObject({ time: '2026-03-04T10:32:05.123456Z' });
+    const batch = await postEvents(server.url, [{ type: 'user.signup' }, { type: 'user.signup', time: '2026-03-04T10:32:05Z', timestamp: '2026-03-04T10:32:06Z' }]);
+    expect(batch.status).toBe(400);
+    expect(batch.json).toMatchObject({ error: 'invalid_event', message: expect.stringMatching(/^\/1\/timestamp: .* disagrees with \/1\/time /) });
+    expect((await postEvents(server.url, { type: 'user.signup', timestamp: 'last tuesday' })).json).toMatchObject({ error: 'invalid_event', message: expect.stringContaining('/timestamp') });
+  });
+
   it('reports ready while the broker is connected', async () => {
     const res = await fetch(`${server.url}/readyz`);
     expect(res.status).toBe(200);

@@ -2,7 +2,9 @@
 // phone calls, browser beacons) and Standard Webhooks signing on /v1/events.
 // Every source is off until enabled; an enabled source needs its secret.
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPE_PATTERN } from './common.js';
+import { SOURCE_TYPES, type SourceName } from '../../event-types.js';
+import { closest } from '../suggest.js';
+import { EVENT_TYPE_PATTERN, Severity } from './common.js';
 
 const Secrets = (what: string) =>
   Type.Array(Type.String({ minLength: 8 }), {
@@ -17,6 +19,14 @@ const ToleranceSeconds = (what: string) =>
 
 const OptionalProject = (what: string) =>
   Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: `Project set on ${what} events (routes them, e.g. to a channel).` }));
+
+// Keys are checked against what the source emits by sourcesProblem: a Record keeps the
+// reference to one row per source, where an object of every type would list them all.
+const Severities = (name: SourceName) =>
+  Type.Record(Type.String(), Severity, {
+    default: {},
+    description: `Severity per event type this source emits, over bellhop's own (the table in docs/sources.md), e.g. {"${Object.keys(SOURCE_TYPES[name])[0]}": "warning"}.`,
+  });
 
 export const ACTIVECOLLAB_KINDS = ['TaskCreated', 'TaskCompleted', 'TaskReopened'] as const;
 
@@ -36,6 +46,7 @@ export const SourcesSection = Type.Object(
         secrets: Secrets('Endpoint signing secrets (whsec_...) that Stripe-Signature is checked against.'),
         toleranceSeconds: ToleranceSeconds("the Stripe-Signature timestamp"),
         project: OptionalProject('Stripe'),
+        severities: Severities('stripe'),
       },
       { additionalProperties: false, default: {}, description: 'POST /v1/sources/stripe' },
     ),
@@ -43,6 +54,7 @@ export const SourcesSection = Type.Object(
       {
         enabled: Enabled('GitHub'),
         secrets: Secrets('Webhook secrets that X-Hub-Signature-256 is checked against.'),
+        severities: Severities('github'),
       },
       { additionalProperties: false, default: {}, description: 'POST /v1/sources/github' },
     ),
@@ -52,6 +64,7 @@ export const SourcesSection = Type.Object(
         tokens: Secrets('Secret tokens compared with the X-Gitlab-Token header; when set, the header is required.'),
         signingTokens: Secrets('Signing tokens (whsec_<base64> or plain) for the Standard Webhooks headers GitLab sends when a signing token is set; when set, a signature is required.'),
         toleranceSeconds: ToleranceSeconds('the webhook-timestamp header'),
+        severities: Severities('gitlab'),
       },
       { additionalProperties: false, default: {}, description: 'POST /v1/sources/gitlab' },
     ),
@@ -60,6 +73,7 @@ export const SourcesSection = Type.Object(
         enabled: Enabled('Coder notification'),
         tokens: Secrets('Tokens Coder must send (?token= in the endpoint URL, or Authorization: Bearer), since Coder does not sign its webhook.'),
         project: OptionalProject('Coder'),
+        severities: Severities('coder'),
       },
       { additionalProperties: false, default: {}, description: 'POST /v1/sources/coder' },
     ),
@@ -81,6 +95,7 @@ export const SourcesSection = Type.Object(
           default: ['development', 'test'],
           description: "Notices whose context.environment is listed are answered but not published.",
         }),
+        severities: Severities('airbrake'),
       },
       { additionalProperties: false, default: {}, description: 'POST /api/v3/projects/:id/notices' },
     ),
@@ -97,6 +112,7 @@ export const SourcesSection = Type.Object(
           default: {},
           description: 'bellhop project per Active Collab project id (default: activecollab-<id>), e.g. {"2": "website"}.',
         }),
+        severities: Severities('activecollab'),
       },
       { additionalProperties: false, default: {}, description: 'POST /v1/sources/activecollab' },
     ),
@@ -109,6 +125,7 @@ export const SourcesSection = Type.Object(
           description: 'Values of the optional event/status field that become call events (any case); others (answered, ended...) are ignored.',
         }),
         project: OptionalProject('call'),
+        severities: Severities('calls'),
       },
       { additionalProperties: false, default: {}, description: 'POST or GET /v1/sources/calls' },
     ),
@@ -166,6 +183,14 @@ export function sourcesProblem(s: SourcesConfig): string | undefined {
   ];
   for (const [enabled, count, key] of needs) {
     if (enabled && count === 0) return `${key}: required when the source is enabled`;
+  }
+  for (const name of Object.keys(SOURCE_TYPES) as SourceName[]) {
+    const known = Object.keys(SOURCE_TYPES[name]);
+    for (const type of Object.keys(s[name].severities)) {
+      if (known.includes(type)) continue;
+      const near = closest(type, known);
+      return `sources.${name}.severities.${type}: not a type the ${name} source emits (${near ? `did you mean ${near}? ` : ''}it emits ${known.join(', ')})`;
+    }
   }
   return undefined;
 }

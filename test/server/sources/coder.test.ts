@@ -55,10 +55,32 @@ describe('Coder source', () => {
     ]);
   });
 
-  it('marks build failures as warnings', async () => {
+  it('marks a failed build as an error, a deleted workspace (over, nothing to do) as info', async () => {
     const { body, msgId } = message('workspace-build-failed');
     expect((await post(body)).status).toBe(202);
-    expect(await world.drain()).toMatchObject([{ id: msgId, severity: 'warning', subject: 'sam@example.com' }]);
+    expect(await world.drain()).toMatchObject([{ id: msgId, severity: 'error', subject: 'sam@example.com' }]);
+    const deleted = message('workspace-deleted');
+    expect((await post(deleted.body)).status).toBe(202);
+    expect(await world.drain()).toMatchObject([{ id: deleted.msgId, severity: 'info' }]);
+  });
+
+  it("maps 'User account created' to user.created, one event id for the copies Coder sends each admin", async () => {
+    const toDanny = message('user-account-created');
+    const toSam = JSON.parse(message('user-account-created').body) as { payload: Record<string, unknown> };
+    Object.assign(toSam.payload, { user_email: 'sam@example.com', user_name: 'Sam Rivera', user_username: 'sam' });
+    expect((await post(toDanny.body)).status).toBe(202);
+    expect((await post(JSON.stringify(toSam))).status).toBe(202);
+    const [first, second, ...rest] = await world.drain();
+    expect(rest).toEqual([]);
+    expect(first).toMatchObject({
+      type: 'user.created',
+      severity: 'info',
+      subject: 'ana',
+      data: { account: 'ana', accountName: 'Ana Li', createdBy: 'danny', notification: 'User account created', user_email: 'danny@example.com' },
+    });
+    expect(first!.id).not.toBe(toDanny.msgId);
+    // The bell and the Slack sink drop an id they have handled: one sign-up, one ding.
+    expect(second!.id).toBe(first!.id);
   });
 
   it('also takes the token as a bearer header', async () => {

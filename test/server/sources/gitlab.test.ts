@@ -74,6 +74,29 @@ describe('GitLab source with a secret token', () => {
     }
   });
 
+  it('carries the jobs that failed a pipeline, not the allowed failures, with their links', async () => {
+    expect((await post(fixture('gitlab/pipeline.failed.jobs.json'), gitlabHeaders('Pipeline Hook'))).status).toBe(202);
+    expect(await world.drain()).toMatchObject([
+      {
+        type: 'ci.failed',
+        severity: 'error',
+        data: {
+          pipeline: 33,
+          ref: 'main',
+          user: 'jdoe',
+          trigger: 'push',
+          commitTitle: 'Ring the bell on checkout',
+          failedJobs: [{ id: 389, name: 'rspec', stage: 'test', failureReason: 'script_failure', url: 'https://gitlab.example.com/acme/shop/storefront/-/jobs/389' }],
+        },
+      },
+    ]);
+  });
+
+  it('maps by the body\'s object_kind, whatever X-Gitlab-Event says', async () => {
+    expect((await post(fixture('gitlab/pipeline.failed.json'), gitlabHeaders('Merge Request Hook'))).status).toBe(202);
+    expect(await world.drain()).toMatchObject([{ type: 'ci.failed' }]);
+  });
+
   it('refuses a wrong or missing X-Gitlab-Token with 401 and publishes nothing', async () => {
     const body = fixture('gitlab/merge_request.open.json');
     const wrong = await post(body, gitlabHeaders('Merge Request Hook', { token: 'gitlab-secret-token-7a6b5c4X' }));

@@ -18,7 +18,8 @@ describe('Standard Webhooks signatures on /v1/events', () => {
   const post = (body: string, headers: Record<string, string>) => world.post('/v1/events', body, headers);
 
   beforeAll(async () => {
-    world = await sourceWorld({ standardWebhooks: { enabled: true, secrets: [{ name: 'billing', secret: SECRET }] } });
+    // The spec's example types are the sender's own, which a team accepts with server.eventTypes.
+    world = await sourceWorld({ standardWebhooks: { enabled: true, secrets: [{ name: 'billing', secret: SECRET }] } }, { server: { eventTypes: ['contact.*'] } });
   });
   afterAll(async () => {
     await world?.close();
@@ -31,6 +32,30 @@ describe('Standard Webhooks signatures on /v1/events', () => {
     expect(res.status).toBe(202);
     expect(res.json).toEqual({ ids: [h['webhook-id']] });
     expect(await world.drain()).toMatchObject([{ id: h['webhook-id'], type: 'payment.succeeded', source: 'api/billing', data: { amount: 4900 } }]);
+  });
+
+  it("accepts the spec's own payload, {type, timestamp, data}, its timestamp becoming the event time", async () => {
+    // Written from the spec (standard-webhooks.md, "Payload structure"), minified as a sender sends it.
+    const body = '{"type":"contact.created","timestamp":"2022-11-03T20:26:10.344522Z","data":{"id":"1f81eb52-5198-4599-803e-771906343485","type":"contact"}}';
+    const h = sign(body, { id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' });
+    const res = await post(body, h);
+    expect(res.status, JSON.stringify(res.json)).toBe(202);
+    expect(res.json).toEqual({ ids: ['msg_2KWPBgLlAfxdpx2AI54pPJ85f4W'] });
+    const [e, ...rest] = await world.drain();
+    expect(rest).toEqual([]);
+    expect(e).toMatchObject({ id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', type: 'contact.created', source: 'api/billing', time: '2022-11-03T20:26:10.344522Z', data: { id: '1f81eb52-5198-4599-803e-771906343485', type: 'contact' } });
+    expect(e).not.toHaveProperty('timestamp');
+  });
+
+  it('refuses a body whose time and timestamp disagree with a 400 that names both', async () => {
+    const body = JSON.stringify({ type: 'contact.created', time: '2022-11-03T20:26:10Z', timestamp: '2022-11-03T21:26:10Z', data: {} });
+    const res = await post(body, sign(body));
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error: 'invalid_event', message: '/timestamp: 2022-11-03T21:26:10Z disagrees with /time 2022-11-03T20:26:10Z; send one of them (timestamp is the Standard Webhooks name for time)' });
+    // The same instant written twice is no disagreement.
+    const same = JSON.stringify({ type: 'contact.created', time: '2022-11-03T20:26:10Z', timestamp: '2022-11-03T21:26:10+01:00' });
+    expect((await post(same, sign(same))).status).toBe(202);
+    expect(await world.drain()).toHaveLength(1);
   });
 
   it('derives one id per event of a signed batch', async () => {

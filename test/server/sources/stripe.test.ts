@@ -1,20 +1,9 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { event, SECRET, sign } from './stripe-helpers.js';
 import { fixture, sourceWorld, type SourceWorld } from './world.js';
 
-const SECRET = 'whsec_test_5f0c2b9d7e1a4c3b8f6e2d1a0c9b8a7f';
 const OLD_SECRET = 'whsec_test_old_0011223344556677889900aa';
-
-function sign(body: string, secret = SECRET, t = Math.floor(Date.now() / 1000)): string {
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
-}
-
-/** A fixture with a fresh event id, so each test's delivery is new to the dedup log. */
-function event(name: string, id = `evt_${randomUUID().replaceAll('-', '')}`): { body: string; id: string } {
-  const e = JSON.parse(fixture(`stripe/${name}.json`)) as Record<string, unknown>;
-  e.id = id;
-  return { body: JSON.stringify(e), id };
-}
 
 describe('Stripe source', () => {
   let world: SourceWorld;
@@ -28,40 +17,51 @@ describe('Stripe source', () => {
     await world?.close();
   });
 
-  it('publishes a signed payment_intent.succeeded as payment.succeeded, with the Stripe event id as its id', async () => {
-    const body = fixture('stripe/payment_intent.succeeded.json');
+  it('publishes a signed one-off payment_intent.succeeded as payment.succeeded, with the Stripe event id as its id', async () => {
+    const body = fixture('stripe/payment_intent.succeeded.one-off.json');
     const res = await post(body, sign(body));
     expect(res.status).toBe(202);
-    expect(res.json).toEqual({ status: 'accepted', id: 'evt_3PqfXa2eZvKYlo2C0x8yV3nB' });
+    expect(res.json).toEqual({ status: 'accepted', id: 'evt_3PtUc72eZvKYlo2C0mN3o4p5' });
     const [e, ...rest] = await world.drain();
     expect(rest).toEqual([]);
     expect(e).toMatchObject({
       specversion: '1.0',
-      id: 'evt_3PqfXa2eZvKYlo2C0x8yV3nB',
+      id: 'evt_3PtUc72eZvKYlo2C0mN3o4p5',
       type: 'payment.succeeded',
       source: 'stripe',
       severity: 'info',
-      subject: 'cus_QhrW9a1b2c3d4e',
+      subject: 'cus_QnOmarFaruq1102',
       project: 'billing',
-      time: new Date(1724413212 * 1000).toISOString(),
+      time: new Date(1731000000 * 1000).toISOString(),
       data: {
-        amount: 4900,
+        amount: 12900,
         currency: 'eur',
-        customer: 'cus_QhrW9a1b2c3d4e',
-        receiptEmail: 'ada@example.com',
-        paymentIntent: 'pi_3PqfXa2eZvKYlo2C0ZkcE9Qf',
-        links: [{ label: 'View payment', url: 'https://dashboard.stripe.com/test/payments/pi_3PqfXa2eZvKYlo2C0ZkcE9Qf' }],
+        customer: 'cus_QnOmarFaruq1102',
+        customerEmail: 'omar@example.com',
+        receiptEmail: 'omar@example.com',
+        description: 'Order #1102',
+        paymentIntent: 'pi_3PtUc72eZvKYlo2C0qR6s7t8',
+        links: [{ label: 'View payment', url: 'https://dashboard.stripe.com/test/payments/pi_3PtUc72eZvKYlo2C0qR6s7t8' }],
       },
     });
   });
 
   it('maps the events a SaaS team cares about to bellhop types', async () => {
     const cases: Array<[string, string, Record<string, unknown>]> = [
-      ['payment_intent.payment_failed', 'payment.failed', { failure: 'Your card has insufficient funds.', failureCode: 'insufficient_funds' }],
+      ['payment_intent.payment_failed.one-off', 'payment.failed', { failure: 'Your card has insufficient funds.', failureCode: 'insufficient_funds' }],
       ['customer.created', 'customer.created', { email: 'ada@example.com', name: 'Ada Lovelace' }],
       ['customer.subscription.created', 'subscription.created', { plan: 'Starter', amount: 4900, interval: 'month' }],
-      ['customer.subscription.updated.upgrade', 'subscription.upgraded', { plan: 'Pro', previousPlan: 'Starter', previousAmount: 4900 * 12, yearlyAmount: 19900 * 12 }],
-      ['customer.subscription.updated.downgrade', 'subscription.downgraded', { plan: 'Starter (yearly)', previousPlan: 'Pro' }],
+      [
+        'customer.subscription.updated.upgrade',
+        'subscription.upgraded',
+        { plan: 'Pro', amount: 19900, interval: 'month', previousPlan: 'Starter', previousAmount: 4900, previousInterval: 'month', yearlyAmount: 19900 * 12, previousYearlyAmount: 4900 * 12 },
+      ],
+      // Each side in its own interval: a monthly plan next to a yearly one, and the yearly figures to compare them.
+      [
+        'customer.subscription.updated.downgrade',
+        'subscription.downgraded',
+        { plan: 'Starter (yearly)', amount: 49000, interval: 'year', previousPlan: 'Pro', previousAmount: 19900, previousInterval: 'month', yearlyAmount: 49000, previousYearlyAmount: 19900 * 12 },
+      ],
       ['customer.subscription.updated.cancel_at_period_end', 'subscription.canceled', { atPeriodEnd: true, reason: 'cancellation_requested' }],
       ['customer.subscription.deleted', 'subscription.canceled', { status: 'canceled' }],
       ['customer.subscription.trial_will_end', 'trial.ending', { trialEnd: new Date(1725104409 * 1000).toISOString() }],
@@ -77,7 +77,7 @@ describe('Stripe source', () => {
   });
 
   it('refuses a wrong signature with 401 and a reason, and publishes nothing', async () => {
-    const { body } = event('payment_intent.succeeded');
+    const { body } = event('payment_intent.succeeded.one-off');
     const res = await post(body, sign(body, 'whsec_someone_else_entirely'));
     expect(res.status).toBe(401);
     expect(res.json).toEqual({ error: 'unauthorized', message: expect.stringContaining('does not match') });
@@ -85,14 +85,14 @@ describe('Stripe source', () => {
   });
 
   it('refuses a body changed after signing', async () => {
-    const { body } = event('payment_intent.succeeded');
-    const res = await post(body.replace('4900', '1'), sign(body));
+    const { body } = event('payment_intent.succeeded.one-off');
+    const res = await post(body.replace('12900', '1'), sign(body));
     expect(res.status).toBe(401);
     expect(await world.drain()).toEqual([]);
   });
 
   it('refuses a missing Stripe-Signature header with 401', async () => {
-    const { body } = event('payment_intent.succeeded');
+    const { body } = event('payment_intent.succeeded.one-off');
     const res = await post(body);
     expect(res.status).toBe(401);
     expect(res.json.message).toMatch(/missing Stripe-Signature/);
@@ -100,7 +100,7 @@ describe('Stripe source', () => {
   });
 
   it('refuses a correctly signed delivery whose timestamp is outside the 5 minute tolerance', async () => {
-    const { body } = event('payment_intent.succeeded');
+    const { body } = event('payment_intent.succeeded.one-off');
     const now = Math.floor(Date.now() / 1000);
     const old = await post(body, sign(body, SECRET, now - 301));
     expect(old.status).toBe(401);
@@ -147,7 +147,7 @@ describe('Stripe source', () => {
   });
 
   it('answers a redelivery of the same event id with 2xx and publishes it once', async () => {
-    const { body, id } = event('payment_intent.succeeded');
+    const { body, id } = event('payment_intent.succeeded.one-off');
     const first = await post(body, sign(body));
     expect(first.status).toBe(202);
     const again = await post(body, sign(body));

@@ -40,10 +40,10 @@ export interface SourceWorld {
 
 const MARKER = 'bell.test';
 
-export async function sourceWorld(sources: Record<string, unknown>, opts: { logger?: Logger; dataDir?: string } = {}): Promise<SourceWorld> {
+export async function sourceWorld(sources: Record<string, unknown>, opts: { logger?: Logger; dataDir?: string; server?: Record<string, unknown> } = {}): Promise<SourceWorld> {
   const dir = opts.dataDir ? undefined : tempDir('bellhop-sources-');
   const dataDir = opts.dataDir ?? dir!.path;
-  const base = testConfig({ sources }, dataDir);
+  const base = testConfig({ sources, ...(opts.server ? { server: opts.server } : {}) }, dataDir);
   const broker: BrokerPart = await startBroker(base);
   const config = withBroker(base, broker.url);
   let server: ServerPart = await startServer(config, opts.logger ?? silentLogger());
