@@ -7,6 +7,8 @@ import { Kind, type TSchema } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 import { sourcesProblem } from './sections/sources.js';
+import { EVENT_TYPES, makeTypeFilter } from '../event-types.js';
+import { closest } from './suggest.js';
 import { formatProblems, isWithin, originLabel, schemaProblem, yamlProblems, type Problem } from './problems.js';
 
 export class ConfigError extends Error {
@@ -106,6 +108,19 @@ const CROSS_CHECKS: ReadonlyArray<{ reads: string[]; check: (config: Config) => 
       config.slack.shareGroup && !config.mqtt.url
         ? [{ path: 'slack.shareGroup', text: 'shared subscriptions need an external broker (set mqtt.url); the embedded aedes has none' }]
         : [],
+  },
+  {
+    // A typo here rings nothing, silently: the bell subscribes to a type no one ever publishes.
+    reads: ['device.events', 'server.eventTypes'],
+    check: ({ device, server }) => {
+      const known = makeTypeFilter(server.eventTypes);
+      return device.events.flatMap((type, i) => {
+        if (known(type)) return [];
+        const near = closest(type, Object.keys(EVENT_TYPES));
+        const hint = near ? ` (did you mean ${near}?)` : '';
+        return [{ path: `device.events.${i}`, text: `"${type}" is not an event type bellhop accepts${hint}, so the bell would never ring for it; an app's own type goes in server.eventTypes too` }];
+      });
+    },
   },
   {
     reads: ['device.id'],

@@ -215,3 +215,18 @@ describe('config errors: YAML', () => {
     expect(message).not.toContain('secret');
   });
 });
+
+describe('config errors: what the bell rings for', () => {
+  it('refuses a device.events type no one publishes, suggesting the near one', () => {
+    expect(() => parseConfig({ device: { events: ['user.sigup'] } })).toThrow(
+      'device.events.0: "user.sigup" is not an event type bellhop accepts (did you mean user.signup?), so the bell would never ring for it',
+    );
+    // An app's own type is fine once the server accepts it.
+    expect(parseConfig({ device: { events: ['order.shipped'] }, server: { eventTypes: ['order.*'] } }).device.events).toEqual(['order.shipped']);
+  });
+
+  it('rings by default for every type that has a default pattern', () => {
+    const { device } = parseConfig({});
+    for (const type of Object.keys(device.bell.patterns)) expect(device.events).toContain(type);
+  });
+});

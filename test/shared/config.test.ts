@@ -26,7 +26,7 @@ describe('config', () => {
     const config = loadConfig({ env: {} });
     expect(config.broker).toMatchObject({ host: '127.0.0.1', port: 1883, persistence: 'level' });
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080 });
-    expect(config.device).toMatchObject({ id: 'office-bell', events: ['user.signup', 'bell.test'] });
+    expect(config.device).toMatchObject({ id: 'office-bell', events: ['user.signup', 'subscription.upgraded', 'deal.won', 'bell.test'] });
     expect(config.device.gpio.driver).toBe('auto');
     expect(config.mqtt.protocolVersion).toBe(4);
   });

@@ -33,8 +33,9 @@ export const DeviceSection = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', default: 'office-bell', description: 'Device id: MQTT client id and topic level. "all" is reserved.' }),
     events: Type.Array(EventType, {
-      default: ['user.signup', 'bell.test'],
-      description: 'Event types this bell rings for.',
+      // The types of the default ring patterns, so each pattern can ring.
+      default: ['user.signup', 'subscription.upgraded', 'deal.won', 'bell.test'],
+      description: 'Event types this bell rings for (each must be a known type or in server.eventTypes). A sign-up that is a Stripe customer or a Coder account: list customer.created or user.created instead of user.signup (docs/sources.md).',
     }),
     mqtt: MqttCredentials,
     reconnectMaxMs: Ms(60_000, 1000, 600_000, 'Longest wait between reconnect attempts: the wait starts at mqtt.reconnectMs and doubles after each failed attempt.'),
