@@ -1,12 +1,15 @@
-// Block Kit for events, thread replies and digests, with a plain-text fallback:
-// header, a mrkdwn section, fields for the key data, a context line (source,
-// project, time), rang lines, and buttons for the event's links.
+// Block Kit for events, thread replies and digests, with a plain-text fallback. What a
+// message says comes from slack/messages (a template per type, overridable in the
+// config); this file lays it out: a header that says what happened, a section whose first
+// line says who, what and how much, a few labelled fields, a context line (severity,
+// source, project, time, small print), rang lines, and link buttons.
 import type { ActionsBlock, Button, ContextBlock, KnownBlock } from '@slack/web-api';
 import type { Envelope, Severity } from '../shared/envelope.js';
 import type { MessageTemplateConfig } from '../shared/config/schema.js';
-import { EVENT_TYPES } from '../shared/event-types.js';
-import { display, mrkdwn, plainTime, slackTime, truncate } from './escape.js';
-import { dataPath, fill } from './template.js';
+import { mrkdwn, plainTime, slackTime, truncate } from './escape.js';
+import { compose, type Composed } from './messages/compose.js';
+import { oneLine } from './messages/text.js';
+import type { Link } from './messages/spec.js';
 
 export interface RenderedMessage {
   text: string;
@@ -34,51 +37,50 @@ const LOOK: Record<Severity, { emoji: string; label: string; prefix: string }> =
   info: { emoji: ':large_blue_circle:', label: 'info', prefix: '' },
 };
 
-// Slack's limits: header 150, section 3000, field 2000, button label 75, 10 fields.
-const HEADER_MAX = 150;
-const SECTION_MAX = 3000;
-const FIELD_MAX = 2000;
-const FIELDS_MAX = 10;
-const BUTTON_MAX = 75;
-const BUTTONS_MAX = 5;
-const CONTEXT_MAX = 10;
-const TEXT_MAX = 3000;
-
-/** Data keys that are shown elsewhere, not as fields. */
-const SUMMARY_KEYS = ['message', 'summary', 'description', 'title', 'text'];
-const HIDDEN_KEYS = new Set([...SUMMARY_KEYS, 'links', 'fingerprint']);
+/** Slack's limits (https://docs.slack.dev/reference/block-kit/blocks). */
+export const LIMITS = {
+  header: 150,
+  section: 3000,
+  field: 2000,
+  fields: 10,
+  button: 75,
+  buttons: 5,
+  context: 10,
+  blocks: 50,
+  text: 3000,
+  url: 3000,
+} as const;
 
 export function renderEvent(view: EventView, template?: MessageTemplateConfig): RenderedMessage {
   const { event } = view;
   const look = LOOK[event.severity];
-  const title = titleOf(event, template);
-  const summary = summaryOf(event, template);
+  const message = compose(event, template);
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(`${look.emoji} ${look.prefix}${title}`, HEADER_MAX), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(summary.mrkdwn, SECTION_MAX) } },
+    { type: 'header', text: { type: 'plain_text', text: truncate(`${look.emoji} ${look.prefix}${oneLine(message.title)}`, LIMITS.header), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(message.section.md, LIMITS.section) } },
   ];
-  const fields = fieldsOf(event, template);
+  const fields = fieldsOf(message);
   if (fields.length > 0) blocks.push({ type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) });
-  blocks.push(contextOf(event, view.repeats));
+  blocks.push(contextOf(event, message, view.repeats));
   const rang = rangContext(view.rangs);
   if (rang) blocks.push(rang);
-  const actions = actionsOf(event);
+  const actions = actionsOf(message.links);
   if (actions) blocks.push(actions);
-  return { text: fallback(`${look.emoji} ${look.prefix}${title}`, summary.plain, view.rangs), blocks };
+  return { text: fallback(`${look.emoji} ${look.prefix}${message.lead.plain}`, view.rangs), blocks };
 }
 
 /** A repeat of an error, posted in the thread of its first message. */
 export function renderReply(view: EventView, nth: number, template?: MessageTemplateConfig): RenderedMessage {
   const { event } = view;
-  const summary = summaryOf(event, template);
+  const message = compose(event, template);
   const headline = `:repeat: *Seen again* (${ordinal(nth)} time)`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(`${headline}\n${summary.mrkdwn}`, SECTION_MAX) } },
-    contextOf(event, undefined),
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(`${headline}\n${message.lead.md}`, LIMITS.section) } },
+    contextOf(event, undefined, undefined),
   ];
   const rang = rangContext(view.rangs);
   if (rang) blocks.push(rang);
-  return { text: fallback(`Seen again (${ordinal(nth)} time)`, summary.plain, view.rangs), blocks };
+  return { text: fallback(`Seen again (${ordinal(nth)} time): ${message.lead.plain}`, view.rangs), blocks };
 }
 
 export interface DigestView {
@@ -98,16 +100,16 @@ export function renderDigest(view: DigestView): RenderedMessage {
   const titleTemplate = view.template?.digestTitle ?? `{count} × ${view.type} in the last {window}`;
   const title = titleTemplate.replaceAll('{count}', String(count)).replaceAll('{window}', window);
   const lines = view.events.slice(0, view.maxListed).map((e) => {
-    const summary = summaryOf(e, view.template);
-    return `• ${slackTime(e.time)} ${truncate(oneLine(summary.mrkdwn), 280)}`;
+    const brief = compose(e, view.template).brief;
+    return `• ${slackTime(e.time)} ${truncate(oneLine(brief.md), 280)}`;
   });
   if (count > view.maxListed) lines.push(`…and ${count - view.maxListed} more`);
-  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(`:package: ${title}`, HEADER_MAX), emoji: true } }];
-  for (const chunk of chunkLines(lines, SECTION_MAX)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(`:package: ${title}`, LIMITS.header), emoji: true } }];
+  for (const chunk of chunkLines(lines, LIMITS.section)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
   const notes = [`Digest of ${count} ${view.type} events, so the channel stays readable`];
   if (view.postedIndividually > 0) notes.push(`${view.postedIndividually} more posted one by one above`);
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn(notes.join(' · ')) }] });
-  return { text: truncate(mrkdwn(`:package: ${title}`), TEXT_MAX), blocks };
+  return { text: truncate(mrkdwn(`:package: ${title}`), LIMITS.text), blocks };
 }
 
 /** A text-only version, for when Slack refuses the blocks (invalid_blocks). */
@@ -115,45 +117,17 @@ export function textOnly(message: RenderedMessage): RenderedMessage {
   return { text: message.text, blocks: [] };
 }
 
-function titleOf(event: Envelope, template?: MessageTemplateConfig): string {
-  if (template?.title) return fill(template.title, event) ?? event.type;
-  const known = EVENT_TYPES[event.type];
-  return known ? known.replace(/\.$/, '') : event.type;
+function fieldsOf(message: Composed): string[] {
+  return message.fields.slice(0, LIMITS.fields).map(({ label, value }) => truncate(`*${mrkdwn(label)}*\n${value.md}`, LIMITS.field));
 }
 
-function summaryOf(event: Envelope, template?: MessageTemplateConfig): { mrkdwn: string; plain: string } {
-  if (template?.text) {
-    return { mrkdwn: fill(template.text, event, { transform: mrkdwn }) ?? '', plain: fill(template.text, event) ?? '' };
-  }
-  const parts: string[] = [];
-  if (event.subject) parts.push(event.subject);
-  for (const key of SUMMARY_KEYS) {
-    const value = event.data?.[key];
-    if (typeof value === 'string' && value.trim() !== '') {
-      parts.push(value);
-      break;
-    }
-  }
-  if (parts.length === 0) return { mrkdwn: `\`${mrkdwn(event.type)}\``, plain: event.type };
-  return { mrkdwn: parts.map(mrkdwn).join('\n'), plain: parts.join(' — ') };
-}
-
-function fieldsOf(event: Envelope, template?: MessageTemplateConfig): string[] {
-  const entries: Array<[string, unknown]> = template?.fields
-    ? template.fields.map((path) => [path, dataPath(event.data, path)])
-    : Object.entries(event.data ?? {}).filter(([key, value]) => !HIDDEN_KEYS.has(key) && value !== null && value !== undefined && value !== '');
-  return entries
-    .filter(([, value]) => value !== undefined)
-    .slice(0, FIELDS_MAX)
-    .map(([key, value]) => truncate(`*${mrkdwn(key)}*\n${mrkdwn(display(value))}`, FIELD_MAX));
-}
-
-function contextOf(event: Envelope, repeats: EventView['repeats']): ContextBlock {
+function contextOf(event: Envelope, message: Composed | undefined, repeats: EventView['repeats']): ContextBlock {
   const look = LOOK[event.severity];
   const parts = [`${look.emoji} *${look.label}*`, mrkdwn(event.source)];
   if (event.project) parts.push(`project ${mrkdwn(event.project)}`);
   parts.push(slackTime(event.time, '{date_short} {time_secs}'));
-  const elements: ContextBlock['elements'] = [{ type: 'mrkdwn', text: parts.join(' · ') }];
+  for (const note of message?.notes ?? []) parts.push(note.md);
+  const elements: ContextBlock['elements'] = [{ type: 'mrkdwn', text: truncate(parts.join(' · '), LIMITS.section) }];
   if (repeats && repeats.count > 1) {
     elements.push({ type: 'mrkdwn', text: `:repeat: seen ${repeats.count} times, last ${slackTime(repeats.lastAt)}` });
   }
@@ -164,32 +138,25 @@ function rangContext(rangs: readonly RangNote[]): ContextBlock | undefined {
   if (rangs.length === 0) return undefined;
   return {
     type: 'context',
-    elements: rangs.slice(0, CONTEXT_MAX).map((r) => ({ type: 'mrkdwn' as const, text: `:bell: rang ${mrkdwn(r.deviceId)} ${slackTime(r.at)}` })),
+    elements: rangs.slice(0, LIMITS.context).map((r) => ({ type: 'mrkdwn' as const, text: `:bell: rang ${mrkdwn(r.deviceId)} ${slackTime(r.at)}` })),
   };
 }
 
-function actionsOf(event: Envelope): ActionsBlock | undefined {
-  const links = event.data?.links;
-  if (!Array.isArray(links)) return undefined;
+function actionsOf(links: readonly Link[]): ActionsBlock | undefined {
   const buttons: Button[] = [];
-  for (const link of links) {
-    if (buttons.length >= BUTTONS_MAX) break;
-    if (link === null || typeof link !== 'object') continue;
-    const { label, url } = link as Record<string, unknown>;
-    if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || url.length > 3000) continue;
-    const text = typeof label === 'string' && label.trim() !== '' ? label : url;
-    buttons.push({ type: 'button', text: { type: 'plain_text', text: truncate(text, BUTTON_MAX), emoji: true }, url, action_id: `link-${buttons.length}` });
+  const seen = new Set<string>();
+  for (const { label, url } of links) {
+    if (buttons.length >= LIMITS.buttons) break;
+    if (!/^https?:\/\//i.test(url) || url.length > LIMITS.url || seen.has(url)) continue;
+    seen.add(url);
+    buttons.push({ type: 'button', text: { type: 'plain_text', text: truncate(label, LIMITS.button), emoji: true }, url, action_id: `link-${buttons.length}` });
   }
   return buttons.length > 0 ? { type: 'actions', elements: buttons } : undefined;
 }
 
-function fallback(title: string, summary: string, rangs: readonly RangNote[]): string {
+function fallback(first: string, rangs: readonly RangNote[]): string {
   const rang = rangs.map((r) => `rang ${r.deviceId} ${plainTime(r.at)}`);
-  return truncate(mrkdwn([summary ? `${title}: ${oneLine(summary)}` : title, ...rang].join(' · ')), TEXT_MAX);
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' — ');
+  return truncate(mrkdwn([oneLine(first), ...rang].join(' · ')), LIMITS.text);
 }
 
 function chunkLines(lines: string[], max: number): string[] {

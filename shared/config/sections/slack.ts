@@ -39,11 +39,38 @@ export const Route = Type.Object(
 );
 export type RouteConfig = Static<typeof Route>;
 
+export const TemplateField = Type.Union([
+  Type.String({ minLength: 1, description: 'A data path, labelled from its last key: "customer.plan" -> "Plan".' }),
+  Type.Object(
+    {
+      label: Type.String({ minLength: 1, maxLength: 100, description: 'The label people read, e.g. "Next retry".' }),
+      value: Type.String({ minLength: 1, description: 'With placeholders and filters, e.g. "{data.nextRetryAt|date}".' }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const TemplateLink = Type.Object(
+  {
+    label: Type.String({ minLength: 1, maxLength: 75, description: 'Button text, with placeholders.' }),
+    url: Type.String({ minLength: 1, description: 'http(s) URL with placeholders (values are URL-encoded), e.g. "https://admin.example.com/users/{data.user_id}".' }),
+  },
+  { additionalProperties: false },
+);
+
+// Every part is optional: what a template leaves out comes from the type's built-in
+// message (or the generic one), so overriding the header alone is one line.
 export const MessageTemplate = Type.Object(
   {
     title: Type.Optional(Type.String({ minLength: 1, description: 'Header text with placeholders, e.g. "New signup: {data.email}".' })),
-    text: Type.Optional(Type.String({ minLength: 1, description: 'Body (Slack mrkdwn) with placeholders; the values put in are escaped.' })),
-    fields: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 10, description: 'Data paths shown as fields, e.g. ["email", "plan"].' })),
+    text: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Body (Slack mrkdwn) with placeholders; the values put in are escaped. Filters: {data.amount|money} (minor units, with data.currency), {data.at|date}.',
+      }),
+    ),
+    fields: Type.Optional(Type.Array(TemplateField, { maxItems: 10, description: 'Fields: data paths, or {label, value} pairs, e.g. ["plan", {"label": "Next retry", "value": "{data.nextRetryAt|date}"}].' })),
+    links: Type.Optional(Type.Array(TemplateLink, { maxItems: 5, description: 'Link buttons, shown before the event\'s own data.links.' })),
     digestTitle: Type.Optional(
       Type.String({ minLength: 1, description: 'Digest header, with {count} and {window}, e.g. "{count} new signups in the last {window}".' }),
     ),
