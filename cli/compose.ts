@@ -103,9 +103,15 @@ export async function buildSlack(config: Config, logger: Logger, print: (line: s
   return { sink, socketApp, dryRun: !slack.botToken };
 }
 
-/** /readyz's Slack check: the token refused is the one thing no retry heals. */
-export function slackReadiness(health: SlackHealth): true | string {
-  return health.state === 'token_refused' ? `Slack refused the bot token (${health.reason ?? '?'}): ${health.fix ?? ''}` : true;
+/** /readyz's Slack check: the token refused is the one thing no retry heals; exactly-once degraded is a warning. */
+export function slackReadiness(health: SlackHealth): true | string | { warning: string } {
+  if (health.state === 'token_refused') return `Slack refused the bot token (${health.reason ?? '?'}): ${health.fix ?? ''}`;
+  if (health.exactlyOnce === 'degraded') {
+    return {
+      warning: `exactly-once is degraded (${health.degradedReason ?? 'history unreadable'}): a post Slack took just before a crash may be posted again after the restart; ${health.degradedFix ?? 'run bellhop doctor'}`,
+    };
+  }
+  return true;
 }
 
 /** Lines printed when Slack answers, after the banner: the banner only says what is being tried. */

@@ -89,6 +89,16 @@ export const SlackHealth = Type.Object({
   fix: Type.Optional(Type.String()),
   /** Deliveries waiting in the sink's outbox when this was said. */
   pending: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * Can the sink look in Slack for a post it may already have made (after a crash, or an answer
+   * lost to a timeout)? `degraded`: Slack will not let it read a channel's history, so such a post
+   * is sent again and may show twice. Absent until the sink has read (or tried to read) a channel.
+   */
+  exactlyOnce: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('degraded')])),
+  /** What Slack refused, e.g. `missing_scope: channels:history` or `not_in_channel: #ops` (`; ` between several). */
+  degradedReason: Type.Optional(Type.String()),
+  /** The sentence a person acts on to make it `ok` again. */
+  degradedFix: Type.Optional(Type.String()),
   at: Type.String(),
 });
 export type SlackHealth = Static<typeof SlackHealth>;

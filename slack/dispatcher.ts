@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.js';
 import { classify, isAuthError, type SlackApi } from './api.js';
 import { commit, Deliveries, StoreError, type ReportFn } from './deliveries.js';
 import { eventIds, Sender } from './exactly-once.js';
+import { HistoryWatch } from './history-watch.js';
 import { JobStates } from './job-state.js';
 import { Lanes, type Lane } from './lanes.js';
 import type { Job, Outbox } from './outbox.js';
@@ -37,6 +38,7 @@ export class Dispatcher {
   #lanes: Lanes;
   #states = new JobStates();
   #deliveries: Deliveries;
+  #history: HistoryWatch | undefined;
 
   constructor(opts: DispatcherOptions) {
     this.#opts = opts;
@@ -44,7 +46,11 @@ export class Dispatcher {
     const token = opts.token;
     this.#lanes = new Lanes(opts.config.limiter, opts.clock, (lane, job) => this.#attempt(lane, job), () => token?.holding ?? false);
     token?.onRestored(() => this.#lanes.wake());
-    const sender = new Sender({ api: opts.api, outbox: opts.outbox, config: opts.config, clock: opts.clock, logger: opts.logger, states: this.#states });
+    // A dry run posts nothing, so there is nothing to look for and no history to read.
+    if (token && token.health.state !== 'dry_run') {
+      this.#history = new HistoryWatch({ api: opts.api, clock: opts.clock, logger: opts.logger, onChange: (health) => token.exactlyOnce(health) });
+    }
+    const sender = new Sender({ api: opts.api, outbox: opts.outbox, config: opts.config, clock: opts.clock, logger: opts.logger, states: this.#states, history: this.#history });
     this.#deliveries = new Deliveries({
       api: opts.api,
       outbox: opts.outbox,
@@ -75,6 +81,7 @@ export class Dispatcher {
 
   /** An attempt in flight finishes and records its outcome, so it is not posted again after a restart. */
   stop(): Promise<void> {
+    this.#history?.stop();
     return this.#lanes.stop();
   }
 
@@ -97,13 +104,17 @@ export class Dispatcher {
     const ids = eventIds(job);
     const log = this.#log.child({ eventId: ids[0], lane: lane.key, job: job.kind });
     if (err instanceof StoreError) {
-      // Posting again now would be a sure duplicate. The job stays on disk, marked attempted,
-      // so after a restart it is looked for in Slack first (posted again only if that lookup
-      // cannot be made: at-least-once, never lost). Unless the mark failed too: then the disk
-      // has no (or an older) attempt, and a restart may post it again without looking.
+      // Posting again now would be a sure duplicate. The job stays on disk with Slack's answer,
+      // which a restart records; without the answer it is marked attempted, so after a restart
+      // it is looked for in Slack first (posted again only if that lookup cannot be made:
+      // at-least-once, never lost). Unless the mark failed too: then the disk has no (or an
+      // older) attempt, and a restart may post it again without looking.
       const unmarked = this.#states.has(job.seq, 'unmarked');
+      const answered = job.kind !== 'update' && job.attempt?.posted !== undefined;
       this.#states.forget(job.seq);
-      if (unmarked) {
+      if (answered) {
+        log.error({ err: err.message }, "Slack took the message but the outbox could not record it; Slack's answer is saved on the job, so after a restart it is recorded as posted without being posted again");
+      } else if (unmarked) {
         log.error({ err: err.message }, 'Slack took the message but the outbox could not record it, nor save the attempt before it; after a restart it may be posted again without a lookup, so it may show twice');
       } else {
         log.error({ err: err.message }, 'Slack took the message but the outbox could not record it; after a restart it is looked for in Slack before being posted again');
@@ -132,17 +143,19 @@ export class Dispatcher {
       for (const held of lane.queue) this.#reportRetrying(held, reason);
       return false;
     }
-    lane.failures += 1;
     let backoff: number;
     if (failure.kind === 'rate-limited') {
+      // Slack said when to come back. Counted as a failure, a spell of 429s would make the next
+      // 5xx wait as if Slack had been down all along (a minute instead of retry.minMs).
       this.#opts.onRateLimited?.();
       backoff = Math.max(failure.retryAfterMs, config.limiter.intervalMs);
     } else {
+      lane.failures += 1;
       backoff = backoffDelay(lane.failures, { baseMs: config.retry.minMs, maxMs: config.retry.maxMs });
     }
     lane.limiter.pause(clock.now(), backoff);
-    const level = failure.kind === 'rate-limited' ? 'info' : 'warn';
-    log[level]({ reason: failure.reason, retryInMs: backoff, attempt: lane.failures }, 'Slack did not take the message; will retry');
+    const limited = failure.kind === 'rate-limited';
+    log[limited ? 'info' : 'warn']({ reason: failure.reason, retryInMs: backoff, ...(limited ? {} : { attempt: lane.failures }) }, 'Slack did not take the message; will retry');
     lane.lastFailure = failure.reason;
     // Everything queued behind it waits for the same channel: say so for each, once.
     for (const queued of lane.queue) this.#reportRetrying(queued, failure.reason);

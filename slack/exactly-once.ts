@@ -1,13 +1,17 @@
 // Exactly once to the eye: a post or digest is saved as attempted (with where it goes)
-// before chat.postMessage, and the message carries the job's key in its metadata. A job
-// that may have reached Slack without us hearing back (attempted before a restart, or
-// after a timeout, dropped connection or 5xx) is first looked for in its channel or
-// thread; if it is there, it is recorded as posted instead of being posted again.
+// right before chat.postMessage, and saved again with Slack's answer right after it, and the
+// message carries the job's key in its metadata. A job that may have reached Slack without
+// us hearing back (attempted before a restart with no answer saved, or after a timeout,
+// dropped connection or 5xx) is first looked for in its channel or thread; if it is there,
+// it is recorded as posted instead of being posted again. So only a kill between Slack
+// storing a post and its answer being saved needs a lookup, and only where history is
+// unreadable can it show twice (said in the sink's health, see history-watch.ts).
 import { WebAPIPlatformError } from '@slack/web-api';
 import type { Clock } from '../shared/clock.js';
 import type { SlackConfig } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
 import { classify, describeError, outcomeUnknown, type SlackApi } from './api.js';
+import { lookupFix, type HistoryWatch } from './history-watch.js';
 import type { JobStates } from './job-state.js';
 import type { Lane } from './lanes.js';
 import type { Destination, DigestJob, Job, Outbox, PostJob } from './outbox.js';
@@ -27,6 +31,8 @@ export interface SenderOptions {
   clock: Clock;
   logger: Logger;
   states: JobStates;
+  /** Learns from each lookup (and checks each channel once) whether history can be read. */
+  history?: HistoryWatch | undefined;
 }
 
 /** A lookup searches from this long before the first attempt (our clock and Slack's may differ a little)... */
@@ -50,6 +56,11 @@ export class Sender {
   async send(lane: Lane, job: PostJob | DigestJob, to: Destination, message: RenderedMessage): Promise<Sent> {
     const { outbox, clock, api, states, logger } = this.#opts;
     const jobKey = `${outbox.id}:${job.seq}`;
+    const answered = job.attempt?.posted;
+    if (answered) {
+      logger.info({ eventIds: eventIds(job), channel: answered.channel, ts: answered.ts }, "Slack's answer to an earlier attempt was saved; recording that post, not posting it again");
+      return { ...answered, found: true };
+    }
     if (states.has(job.seq, 'uncertain') && job.attempt) {
       const found = await this.#lookup(lane, job, job.attempt.to, jobKey);
       if (found) return found;
@@ -66,12 +77,33 @@ export class Sender {
       states.set(job.seq, 'unmarked', true);
       logger.error({ eventIds: eventIds(job), err: (err as Error).message }, 'could not save the attempt in the outbox; posting anyway');
     }
+    let res: { channel: string; ts: string };
     try {
-      const res = await this.withBlocksFallback(message, (m) => api.postMessage({ channel: to.postedTo, threadTs: to.threadTs, jobKey, ...m }));
-      return { ...res, found: false };
+      res = await this.withBlocksFallback(message, (m) => api.postMessage({ channel: to.postedTo, threadTs: to.threadTs, jobKey, ...m }));
     } catch (err) {
       if (outcomeUnknown(err)) states.set(job.seq, 'uncertain', true);
       throw err;
+    }
+    await this.#savePosted(job, res);
+    this.#opts.history?.check({ channel: res.channel, postedTo: to.postedTo, threadTs: to.threadTs, jobKey, ts: res.ts });
+    return { ...res, found: false };
+  }
+
+  /**
+   * Saves Slack's answer on the job before anything else is awaited: recording the outcome waits
+   * its turn in the outbox's write queue, and a kill in that wait would leave a post that only a
+   * lookup (impossible without the history scopes) keeps from being sent again.
+   */
+  async #savePosted(job: PostJob | DigestJob, res: { channel: string; ts: string }): Promise<void> {
+    const attempt = job.attempt!;
+    const posted = { channel: res.channel, ts: res.ts };
+    try {
+      await this.#opts.outbox.markPosted({ ...job, attempt: { ...attempt, posted } });
+      // Only once it is on disk: the dispatcher tells from it what a restart will do.
+      attempt.posted = posted;
+    } catch (err) {
+      // The recording of the outcome, next, most likely fails too and says what that means.
+      this.#opts.logger.debug({ eventIds: eventIds(job), err: (err as Error).message }, "could not save Slack's answer on the job");
     }
   }
 
@@ -105,6 +137,7 @@ export class Sender {
         oldestMs: attempt.at - LOOKUP_BEFORE_MS,
         latestMs: attempt.lastAt + config.requestTimeoutMs + LOOKUP_AFTER_MS,
       });
+      this.#opts.history?.readable(channel);
       if (result.ts) {
         log.info({ channel, ts: result.ts, attempts: attempt.n }, 'found the message in Slack from an earlier attempt; not posting it again');
         return { channel, ts: result.ts, found: true };
@@ -114,7 +147,9 @@ export class Sender {
     } catch (err) {
       if (classify(err).kind !== 'permanent') throw err;
       const data = err instanceof WebAPIPlatformError ? (err.data as { error: string; needed?: string }) : undefined;
-      this.#warnLookup(log, channel ?? to.postedTo, data?.error ?? describeError(err), data?.needed);
+      const error = data?.error ?? describeError(err);
+      this.#opts.history?.refused(channel ?? to.postedTo, to.postedTo, error, data?.needed);
+      this.#warnLookup(log, channel ?? to.postedTo, error, data?.needed);
       return undefined;
     }
   }
@@ -125,17 +160,14 @@ export class Sender {
     if (this.#lookupWarned.has(key)) return;
     this.#lookupWarned.add(key);
     log.warn(
-      { channel, error, ...(needed ? { neededScope: needed } : {}), ...lookupFix(error, needed) },
+      { channel, error, ...(needed ? { neededScope: needed } : {}), ...fixField(lookupFix(error, needed)) },
       'cannot look in Slack for a message that may already be posted; posting it again, so it may show twice (warned once per channel and reason)',
     );
   }
 }
 
-function lookupFix(error: string, needed: string | undefined): { fix?: string } {
-  if (needed) return { fix: `add the scope ${needed} under OAuth & Permissions > Bot Token Scopes and reinstall the app` };
-  if (error === 'not_in_channel') return { fix: 'invite the bot to the channel' };
-  if (error === 'missing_scope') return { fix: 'add channels:history, groups:history and im:history under OAuth & Permissions > Bot Token Scopes and reinstall the app' };
-  return {};
+function fixField(fix: string | undefined): { fix?: string } {
+  return fix ? { fix } : {};
 }
 
 export function eventIds(job: Job): string[] {

@@ -12,6 +12,7 @@ export interface Lane {
   target: Target;
   queue: Job[];
   limiter: ChannelLimiter;
+  /** Failures in a row (5xx, network) that the back-off grows with; a 429 is not one (it waits its Retry-After). */
   failures: number;
   /** Why the last attempt failed, while the lane is backing off. */
   lastFailure: string | undefined;

@@ -52,6 +52,11 @@ export interface Attempt {
   lastAt: number;
   n: number;
   to: Destination;
+  /**
+   * Slack's answer, saved the moment it came (before the outcome is recorded in the write
+   * queue): a restart records the job as posted from it, with no need to look in Slack.
+   */
+  posted?: { channel: string; ts: string };
 }
 
 export type PostJob = JobBase & { kind: 'post'; eventId: string; type: string; digest: boolean; fingerprint?: string; attempt?: Attempt };

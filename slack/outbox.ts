@@ -8,7 +8,8 @@
 // not first come, first served: completions (recording that Slack took a job) jump
 // ahead of the intake of new events, so at a crash few posts are left unrecorded. A
 // post or digest is marked as attempted on disk before it is sent, so a restart knows
-// to look for it in Slack before sending it again.
+// to look for it in Slack before sending it again, and marked with Slack's answer as soon as
+// it comes, so a restart needs no lookup for a post that was only waiting to be recorded.
 import { randomBytes } from 'node:crypto';
 import { Level } from 'level';
 import type { Envelope } from '../shared/envelope.js';
@@ -146,7 +147,20 @@ export class Outbox {
    * Saves the job (with its attempt) before it is sent to Slack. It touches only that job's
    * record, which nothing else rewrites while its lane sends it, so it does not wait in the queue.
    */
-  async markAttempted(job: Job): Promise<void> {
+  markAttempted(job: Job): Promise<void> {
+    return this.#putJobNow(job);
+  }
+
+  /**
+   * Saves the job with Slack's answer (attempt.posted) the moment it comes, outside the queue
+   * for the same reason as markAttempted: a kill before the outcome is recorded then leaves a
+   * job the restart records as posted, rather than one it must find in Slack (or post again).
+   */
+  markPosted(job: Job): Promise<void> {
+    return this.#putJobNow(job);
+  }
+
+  async #putJobNow(job: Job): Promise<void> {
     const db = this.#open();
     const write = db.batch([{ type: 'put', sublevel: this.#sub('jobs'), key: pad(job.seq), value: job }]);
     this.#marks.add(write);

@@ -8,6 +8,7 @@ import { backoffDelay } from '../shared/backoff.js';
 import type { Logger } from '../shared/logger.js';
 import type { SlackHealth } from '../shared/messages.js';
 import { classify, isAuthError, isNetworkError, type SlackApi } from './api.js';
+import type { ExactlyOnceHealth } from './history-watch.js';
 
 export type HealthState = Omit<SlackHealth, 'at' | 'pending'>;
 
@@ -33,6 +34,7 @@ export const TOKEN_FIX =
 export class TokenCheck {
   #opts: TokenCheckOptions;
   #health: HealthState;
+  #exactlyOnce: ExactlyOnceHealth = {};
   #checking = false;
   #attempts = 0;
   #timer: ReturnType<Clock['setTimeout']> | undefined;
@@ -44,8 +46,15 @@ export class TokenCheck {
     this.#health = { state: opts.dryRun ? 'dry_run' : 'checking' };
   }
 
+  /** The token's state, with what reading history says about exactly-once (see HistoryWatch). */
   get health(): HealthState {
-    return this.#health;
+    return { ...this.#health, ...this.#exactlyOnce };
+  }
+
+  /** Whether lookups can be made, told by the HistoryWatch; published with the token's state. */
+  exactlyOnce(health: ExactlyOnceHealth): void {
+    this.#exactlyOnce = health;
+    this.#opts.onChange(this.health);
   }
 
   /** True while no delivery should be tried: the first check is out, or Slack refused the token. */
@@ -61,7 +70,7 @@ export class TokenCheck {
   /** The first auth.test; resolves when it has answered (never throws). */
   async start(): Promise<void> {
     this.#stopped = false;
-    if (this.#opts.dryRun) return this.#opts.onChange(this.#health);
+    if (this.#opts.dryRun) return this.#opts.onChange(this.health);
     await this.#check();
   }
 
@@ -132,7 +141,7 @@ export class TokenCheck {
     if (next.state === 'token_refused') log.error({ reason: next.reason }, `Slack refused the bot token (${next.reason}): ${next.fix}`);
     if (next.state === 'unreachable') log.warn({ reason: next.reason }, `cannot reach Slack (${next.reason}): ${next.fix}`);
     if (next.state === 'ok' && before.state === 'unreachable') log.info('Slack is reachable again');
-    this.#opts.onChange(next);
+    this.#opts.onChange(this.health);
     // A refusal learnt from a delivery starts the rechecks; one from a check has scheduled its own.
     if (next.state === 'token_refused' && !fromCheck) this.#schedule();
   }

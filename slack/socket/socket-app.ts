@@ -1,11 +1,12 @@
 // The Socket Mode app: /ding over a WebSocket to Slack, so no public URL is needed.
 // Slack refreshes these connections a few times a day and networks drop them; the
-// client's own reconnect is off and this part runs its own loop (refresh_requested
-// reconnects at once, failures back off, a connection without hello is abandoned),
-// so a failed reconnect is retried instead of leaving the command silently dead.
+// client's own reconnect is off and this part runs its own loop (failures back off, a
+// connection without hello is abandoned), so a failed reconnect is retried instead of
+// leaving the command silently dead. When Slack asks for a refresh, the new connection is
+// opened while the old one still serves and the old one is closed after the new one's
+// hello (see connection.ts), so no envelope comes while nothing listens.
 // The connection state is logged and exposed for /readyz.
 import { randomUUID } from 'node:crypto';
-import { SocketModeClient } from '@slack/socket-mode';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../shared/config/schema.js';
 import type { Logger } from '../../shared/logger.js';
@@ -17,6 +18,7 @@ import { describeError } from '../api.js';
 import { slackLogger } from '../slack-logger.js';
 import { DeviceDirectory } from './devices.js';
 import { DingCommands, type Ack } from './commands.js';
+import { Connection, EnvelopeGate, HANDOVER_REASONS, type EnvelopeArgs } from './connection.js';
 
 export type SocketState = 'stopped' | 'connecting' | 'connected' | 'reconnecting';
 
@@ -28,14 +30,11 @@ export interface SocketAppOptions {
   clock?: Clock;
 }
 
-interface SocketEventArgs {
-  ack: Ack;
-  body: unknown;
-  type?: string;
-}
-
 const MAX_BACKOFF_MS = 30_000;
-const REFRESH_REASONS = new Set(['refresh_requested', 'warning']);
+/** Slack allows three seconds for an ack: an old connection waits that long for its envelopes' acks. */
+const ACK_WAIT_MS = 3000;
+/** A close handshake a dead peer never finishes must not hold anything up. */
+const CLOSE_WAIT_MS = 2000;
 
 const APP_TOKEN_ERRORS = new Set(['invalid_auth', 'not_authed', 'not_allowed_token_type', 'token_revoked', 'account_inactive']);
 const APP_TOKEN_FIX =
@@ -49,18 +48,21 @@ export class SocketApp implements Part {
   #topics: Topics;
   #clock: Clock;
   #devices: DeviceDirectory;
-  #client: SocketModeClient | undefined;
+  /** The connection that said hello last: envelopes come on it (and, during a handover, on the old one). */
+  #serving: Connection | undefined;
+  /** A connection waiting for its hello. */
+  #opening: Connection | undefined;
+  /** Old connections closing once their envelopes are acked. */
+  #closing = new Set<Connection>();
+  #envelopes = new EnvelopeGate();
   #mqtt: MqttClient | undefined;
   #state: SocketState = 'stopped';
   #stopping = false;
-  #connecting = false;
   #failures = 0;
-  #lastReason: string | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #helloTimer: NodeJS.Timeout | undefined;
   #commands: DingCommands | undefined;
   #connections = 0;
-  #unlisten: () => void = () => undefined;
   #onConnected: Array<() => void> = [];
   #saidAppTokenFix = false;
 
@@ -149,30 +151,6 @@ export class SocketApp implements Part {
       botClient: this.#opts.botClient,
     });
     this.#commands = commands;
-
-    const client = new SocketModeClient({
-      appToken: slack.appToken,
-      logger: slackLogger(this.#log),
-      autoReconnectEnabled: false,
-      clientPingTimeout: slack.socket.pingTimeoutMs,
-      clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, timeout: slack.requestTimeoutMs },
-    });
-    this.#client = client;
-    // eventemitter3 passes untyped arguments; each handler checks what it uses.
-    const handlers: Record<string, (args: SocketEventArgs) => void> = {
-      ws_message: (data: unknown) => this.#peek(data),
-      disconnected: () => this.#onDisconnected(),
-      slash_commands: (args: SocketEventArgs) => void commands.handle(args.ack, args.body),
-      // Button clicks need an ack, or Slack shows the user an error.
-      interactive: (args: SocketEventArgs) => void args.ack().catch(() => undefined),
-      slack_event: (args: SocketEventArgs) => {
-        if (args.type !== 'slash_commands' && args.type !== 'interactive') void args.ack().catch(() => undefined);
-      },
-    };
-    for (const [event, handler] of Object.entries(handlers)) client.on(event, handler);
-    this.#unlisten = () => {
-      for (const [event, handler] of Object.entries(handlers)) client.off(event, handler);
-    };
     this.#connect();
   }
 
@@ -182,15 +160,12 @@ export class SocketApp implements Part {
     if (this.#retryTimer) this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     await this.#commands?.stop();
-    const client = this.#client;
-    this.#client = undefined;
-    if (client) {
-      this.#unlisten();
-      // disconnect() waits for a close handshake; do not let a dead peer hold up shutdown.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([client.disconnect().catch(() => undefined), new Promise((r) => (timer = this.#clock.setTimeout(() => r(undefined), 2000)))]);
-      if (timer) this.#clock.clearTimeout(timer);
-    }
+    const all = [this.#serving, this.#opening, ...this.#closing].filter((c): c is Connection => c !== undefined);
+    this.#serving = undefined;
+    this.#opening = undefined;
+    this.#closing.clear();
+    for (const conn of all) conn.dispose();
+    await Promise.all(all.map((conn) => conn.close(this.#clock, 0, CLOSE_WAIT_MS)));
     this.#setState('stopped');
     const mqtt = this.#mqtt;
     this.#mqtt = undefined;
@@ -198,28 +173,46 @@ export class SocketApp implements Part {
   }
 
   #connect(): void {
-    const client = this.#client;
-    if (!client || this.#stopping || this.#connecting) return;
-    this.#connecting = true;
-    this.#setState(this.#connections === 0 ? 'connecting' : 'reconnecting');
+    if (this.#stopping || this.#opening) return;
+    const slack = this.#opts.config.slack;
+    const conn: Connection = new Connection(
+      {
+        appToken: slack.appToken!,
+        logger: slackLogger(this.#log),
+        autoReconnectEnabled: false,
+        clientPingTimeout: slack.socket.pingTimeoutMs,
+        clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, timeout: slack.requestTimeoutMs },
+      },
+      {
+        envelope: (args, ack) => this.#onEnvelope(args, ack),
+        disconnectRequested: (reason) => this.#onDisconnectRequested(conn, reason),
+        disconnected: () => this.#onDisconnected(conn),
+      },
+    );
+    this.#opening = conn;
+    // During a handover the old connection still serves: the state stays `connected`.
+    if (!this.#serving) this.#setState(this.#connections === 0 ? 'connecting' : 'reconnecting');
     this.#helloTimer = this.#clock.setTimeout(() => {
-      this.#log.warn({ timeoutMs: this.#opts.config.slack.socket.connectTimeoutMs }, 'Socket Mode: no hello from Slack in time; trying a new connection');
-      void client.disconnect().catch(() => undefined);
-    }, this.#opts.config.slack.socket.connectTimeoutMs);
-    client.start().then(
+      this.#log.warn({ timeoutMs: slack.socket.connectTimeoutMs }, 'Socket Mode: no hello from Slack in time; trying a new connection');
+      void conn.client.disconnect().catch(() => undefined);
+    }, slack.socket.connectTimeoutMs);
+    conn.start().then(
       () => {
-        this.#connecting = false;
+        this.#opening = undefined;
         this.#clearHelloTimer();
-        if (this.#stopping) return;
+        if (this.#stopping) return void conn.close(this.#clock, 0, CLOSE_WAIT_MS);
         this.#failures = 0;
-        this.#lastReason = undefined;
+        const old = this.#serving;
+        this.#serving = conn;
         this.#connections += 1;
         this.#setState('connected');
+        if (old) this.#retire(old);
         for (const listener of this.#onConnected) listener();
       },
       (err: unknown) => {
-        this.#connecting = false;
+        this.#opening = undefined;
         this.#clearHelloTimer();
+        conn.dispose();
         if (this.#stopping) return;
         this.#failures += 1;
         const delay = this.#backoff();
@@ -235,20 +228,48 @@ export class SocketApp implements Part {
     );
   }
 
-  #onDisconnected(): void {
-    // During a connection attempt the attempt's own failure path reschedules.
-    if (this.#stopping || this.#connecting || this.#state !== 'connected') return;
-    const reason = this.#lastReason;
-    this.#lastReason = undefined;
-    if (reason && REFRESH_REASONS.has(reason)) {
+  /** Every envelope, from whichever connection, once (a repeat is only acked again). */
+  #onEnvelope(args: EnvelopeArgs, ack: Ack): void {
+    const admitted = this.#envelopes.admit(args.envelope_id, ack);
+    if (!admitted) return;
+    if (args.type === 'slash_commands' && this.#commands) return void this.#commands.handle(admitted, args.body);
+    // Button clicks need an ack, or Slack shows the user an error; events would be sent again.
+    void admitted().catch(() => undefined);
+  }
+
+  #onDisconnectRequested(conn: Connection, reason: string): void {
+    if (conn !== this.#serving || conn.handingOver || !HANDOVER_REASONS.has(reason)) return;
+    conn.handingOver = true;
+    this.#log.info({ reason }, 'Socket Mode: Slack asked for a new connection; opening it before the old one closes');
+    this.#connect();
+  }
+
+  /** The old connection, replaced by one that said hello, closes once its envelopes are acked. */
+  #retire(old: Connection): void {
+    this.#closing.add(old);
+    void old.close(this.#clock, ACK_WAIT_MS, CLOSE_WAIT_MS).finally(() => {
+      old.dispose();
+      this.#closing.delete(old);
+    });
+  }
+
+  #onDisconnected(conn: Connection): void {
+    // A connection waiting for its hello fails its start(), which retries.
+    if (conn === this.#opening || conn !== this.#serving) return;
+    conn.dispose();
+    this.#serving = undefined;
+    if (this.#stopping) return;
+    this.#setState('reconnecting');
+    // A handover under way (Slack cut the old connection before the new one's hello): it goes on.
+    if (this.#opening || this.#retryTimer) return;
+    const reason = conn.reason;
+    if (reason && HANDOVER_REASONS.has(reason)) {
       this.#log.info({ reason }, 'Socket Mode: Slack asked for a new connection; reconnecting');
-      this.#setState('reconnecting');
       this.#schedule(0);
     } else {
       this.#failures += 1;
       const delay = this.#backoff();
-      this.#log.warn({ reason: reason ?? 'connection lost', retryInMs: delay }, 'Socket Mode: disconnected from Slack; reconnecting');
-      this.#setState('reconnecting');
+      this.#log.warn({ reason: reason || 'connection lost', retryInMs: delay }, 'Socket Mode: disconnected from Slack; reconnecting');
       this.#schedule(delay);
     }
   }
@@ -276,17 +297,5 @@ export class SocketApp implements Part {
     this.#state = state;
     const level = state === 'reconnecting' ? 'warn' : 'info';
     this.#log[level]({ socketMode: state }, `Socket Mode ${state}`);
-  }
-
-  /** The client handles disconnect messages itself; we only want their reason. */
-  #peek(data: unknown): void {
-    const text = typeof data === 'string' ? data : data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? Buffer.from(data as ArrayBuffer).toString() : '';
-    if (!text.includes('"disconnect"')) return;
-    try {
-      const msg = JSON.parse(text) as { type?: unknown; reason?: unknown };
-      if (msg.type === 'disconnect' && typeof msg.reason === 'string') this.#lastReason = msg.reason;
-    } catch {
-      // not JSON; the client ignores it too
-    }
   }
 }

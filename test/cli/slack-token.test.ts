@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliProcess } from '../helpers/cli.js';
 import { tempDir, waitFor } from '../helpers/world.js';
-import { APP_TOKEN, BOT_TOKEN, FakeSlack } from '../fake-slack/server.js';
+import { ALL_SCOPES, APP_TOKEN, BOT_TOKEN, FakeSlack } from '../fake-slack/server.js';
 
 const running: CliProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -99,5 +99,36 @@ describe('bellhop start with working Slack tokens', () => {
     await p.waitForOutput(/slack {3}\/ding answered over Socket Mode \(connected\)/);
     // Said after the banner, never in it.
     expect(p.stdout().indexOf('answered over Socket Mode')).toBeGreaterThan(p.stdout().indexOf('Ring the bell:'));
+  });
+});
+
+describe('bellhop start with a bot token that cannot read history', () => {
+  it('stays ready but says on /readyz that exactly-once is degraded, and why', async () => {
+    const fake = new FakeSlack({ scopes: ALL_SCOPES.filter((s) => s !== 'channels:history') });
+    await fake.start();
+    cleanups.push(() => fake.stop());
+    const data = tempDir();
+    const p = runCli(['start'], {
+      BELLHOP_DATA_DIR: data.path,
+      BELLHOP_HTTP_PORT: '0',
+      BELLHOP_MQTT_PORT: '0',
+      BELLHOP_GPIO_DRIVER: 'sim',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_API_URL: fake.apiUrl,
+      BELLHOP_SLACK_CHANNEL: '#bellhop',
+    });
+    running.push(p);
+    const [, url, file] = await p.waitForOutput(/curl -X POST (\S+)\/v1\/events -H "Authorization: Bearer \$\(cat '(.+?)'\)"/);
+    const token = readFileSync(file!, 'utf8').trim();
+    const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'user.signup', data: { email: 'a@example.com' } }) });
+    expect(res.status).toBe(202);
+    let body: { status: string; warnings?: Record<string, string> } = { status: '' };
+    await waitFor(async () => {
+      const ready = await fetch(`${url}/readyz`);
+      body = (await ready.json()) as typeof body;
+      return ready.status === 200 && body.warnings?.slack !== undefined;
+    }, { what: 'the degraded warning on /readyz', timeoutMs: 15_000 });
+    expect(body.status).toBe('ready');
+    expect(body.warnings!.slack).toMatch(/^exactly-once is degraded \(missing_scope: channels:history\)/);
   });
 });

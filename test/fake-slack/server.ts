@@ -91,6 +91,11 @@ export class FakeSlack extends FakeSocketMode {
     this.#left.add(this.#channelId(channel));
   }
 
+  /** The bot is a member of `channel` again (it was invited back). */
+  join(channel: string): void {
+    this.#left.delete(this.#channelId(channel));
+  }
+
   /** Adds `n` messages from a person to `channel` (#name or id), newer than everything before; no API calls. */
   fill(channel: string, n: number, user = 'U0CHATTY'): FakeMessage[] {
     const id = this.#channelId(channel);
@@ -118,6 +123,7 @@ export class FakeSlack extends FakeSocketMode {
   // ---- the Web API ----
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
     const body = await readBody(req);
     const path = req.url ?? '/';
     if (path.startsWith('/commands/respond/')) {
@@ -134,7 +140,7 @@ export class FakeSlack extends FakeSocketMode {
 
     const fault = this.#takeFault(method, String(args.channel ?? '')) ?? (method === 'chat.postMessage' ? await this.beforePost?.(args) : undefined);
     if (fault) {
-      this.calls.push({ method, args, outcome: describeFault(fault) });
+      this.calls.push({ method, args, outcome: describeFault(fault), at });
       return this.#fail(res, fault);
     }
     const result = this.#call(method, args, token);
@@ -142,11 +148,11 @@ export class FakeSlack extends FakeSocketMode {
       const stored = this.messages.find((m) => m.ts === result.ts && m.channel === result.channel)!;
       const after = await this.afterPost(stored);
       if (after) {
-        this.calls.push({ method, args, outcome: `stored, then ${describeFault(after)}` });
+        this.calls.push({ method, args, outcome: `stored, then ${describeFault(after)}`, at });
         return this.#fail(res, after);
       }
     }
-    this.calls.push({ method, args, outcome: result.ok ? 'ok' : String(result.error ?? result.status) });
+    this.calls.push({ method, args, outcome: result.ok ? 'ok' : String(result.error ?? result.status), at });
     if ('status' in result && result.status === 429) {
       res.writeHead(429, { 'retry-after': String(result.retryAfter), 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));

@@ -6,9 +6,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Pending, SlashCommand } from './types.js';
 
 export abstract class FakeSocketMode {
-  /** Ack and answer order of slash commands: 'ack:<id>', 'answer:<id>'. */
+  /** Ack and answer order of slash commands ('ack:<id>', 'answer:<id>', 'dispatch_failed:<id>'), and the disconnects sent ('disconnect:<reason>'). */
   readonly timeline: string[] = [];
   readonly answers = new Map<string, Array<Record<string, unknown>>>();
+  /** Every ack's payload, by envelope id (a repeated envelope may be acked more than once). */
+  readonly acks = new Map<string, Array<Record<string, unknown>>>();
   /** Socket Mode connections that got a hello, ever. */
   helloCount = 0;
   disconnectsSent = 0;
@@ -16,6 +18,9 @@ export abstract class FakeSocketMode {
   sendHello = true;
   /** Socket Mode connections opened, with or without a hello. */
   socketsOpened = 0;
+  /** Which connection (1 = the first opened) each envelope was sent on. */
+  readonly sentOn = new Map<string, number>();
+  #numbers = new WeakMap<WebSocket, number>();
   #wss: WebSocketServer | undefined;
   #sockets = new Set<WebSocket>();
   #pending = new Map<string, Pending>();
@@ -49,10 +54,16 @@ export abstract class FakeSocketMode {
     this.answers.set(id, list);
   }
 
-  /** Sends a slash command over Socket Mode (waiting for a connection, as Slack queues it) and resolves on the ack. */
+  /**
+   * Sends a slash command over Socket Mode and resolves on the ack. By default it waits for a
+   * connection (a test's app may still be starting); `queue: false` does what Slack does with a
+   * command when the app has no connection: fails it at once (`dispatch_failed:<id>` in the
+   * timeline). `repeat` sends the same envelope that many times, as Slack does when an ack
+   * does not come.
+   */
   async slashCommand(
     fields: { text?: string; command?: string; user_id?: string; user_name?: string; channel_id?: string; response_url?: string },
-    { timeoutMs = 5000 } = {},
+    { timeoutMs = 5000, queue = true, repeat = 1 }: { timeoutMs?: number; queue?: boolean; repeat?: number } = {},
   ): Promise<SlashCommand> {
     const envelopeId = `env-${++this.#envelopes}`;
     const payload = {
@@ -70,7 +81,7 @@ export abstract class FakeSocketMode {
       response_url: fields.response_url ?? `${this.url}commands/respond/${envelopeId}`,
       trigger_id: `trigger-${envelopeId}`,
     };
-    const ack = await this.#deliver({ envelope_id: envelopeId, type: 'slash_commands', payload, accepts_response_payload: true }, timeoutMs);
+    const ack = await this.#deliver({ envelope_id: envelopeId, type: 'slash_commands', payload, accepts_response_payload: true }, timeoutMs, { queue, repeat });
     return { envelopeId, ack };
   }
 
@@ -92,14 +103,29 @@ export abstract class FakeSocketMode {
     }
   }
 
-  /** Asks every connection to reconnect, as Slack does a few times a day. */
-  refresh(): void {
-    for (const ws of this.#sockets) {
+  /**
+   * Asks every open connection to reconnect, as Slack does a few times a day: with `warningMs`,
+   * first a `disconnect` with reason `warning`, then `refresh_requested` that long after; Slack
+   * closes the old connection itself `closeMs` after that. Connections opened meanwhile are
+   * left alone.
+   */
+  refresh({ warningMs, closeMs = 200 }: { warningMs?: number; closeMs?: number } = {}): void {
+    const send = (ws: WebSocket, reason: string) => {
+      if (ws.readyState !== ws.OPEN) return;
       this.disconnectsSent += 1;
-      ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'fake-applink' } }));
-      // Slack closes the old connection itself soon after.
-      setTimeout(() => ws.close(1000), 200).unref();
-    }
+      this.timeline.push(`disconnect:${reason}`);
+      ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-applink' } }));
+    };
+    const refreshNow = (targets: WebSocket[]) => {
+      for (const ws of targets) send(ws, 'refresh_requested');
+      setTimeout(() => {
+        for (const ws of targets) if (ws.readyState === ws.OPEN) ws.close(1000);
+      }, closeMs).unref();
+    };
+    const targets = [...this.#sockets];
+    if (warningMs === undefined) return refreshNow(targets);
+    for (const ws of targets) send(ws, 'warning');
+    setTimeout(() => refreshNow(targets), warningMs).unref();
   }
 
   /** Kills every Socket Mode connection without a close frame (a network fault). */
@@ -116,8 +142,16 @@ export abstract class FakeSocketMode {
     }
   }
 
-  async #deliver(envelope: { envelope_id: string } & Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    const ws = await this.#openSocket(timeoutMs);
+  async #deliver(
+    envelope: { envelope_id: string } & Record<string, unknown>,
+    timeoutMs: number,
+    { queue = true, repeat = 1 }: { queue?: boolean; repeat?: number } = {},
+  ): Promise<Record<string, unknown>> {
+    const ws = queue ? await this.#openSocket(timeoutMs) : this.#helloSocket();
+    if (!ws) {
+      this.timeline.push(`dispatch_failed:${envelope.envelope_id}`);
+      throw new Error(`dispatch_failed: no Socket Mode connection for ${envelope.envelope_id}`);
+    }
     const acked = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(envelope.envelope_id);
@@ -130,15 +164,21 @@ export abstract class FakeSocketMode {
         },
       });
     });
-    ws.send(JSON.stringify(envelope));
+    this.sentOn.set(envelope.envelope_id, this.#numbers.get(ws) ?? 0);
+    for (let i = 0; i < repeat; i++) ws.send(JSON.stringify(envelope));
     return acked;
+  }
+
+  /** The newest open connection that got its hello, where Slack sends an envelope now. */
+  #helloSocket(): WebSocket | undefined {
+    const open = [...this.#sockets].filter((s) => s.readyState === s.OPEN && (s as WebSocket & { hello?: boolean }).hello);
+    return open[open.length - 1];
   }
 
   async #openSocket(timeoutMs: number): Promise<WebSocket> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const open = [...this.#sockets].filter((s) => s.readyState === s.OPEN && (s as WebSocket & { hello?: boolean }).hello);
-      const ws = open[open.length - 1];
+      const ws = this.#helloSocket();
       if (ws) return ws;
       if (Date.now() > deadline) throw new Error(`no Socket Mode connection within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
@@ -153,6 +193,7 @@ export abstract class FakeSocketMode {
 
   #onSocket(ws: WebSocket): void {
     this.socketsOpened += 1;
+    this.#numbers.set(ws, this.socketsOpened);
     this.#sockets.add(ws);
     ws.on('close', () => this.#sockets.delete(ws));
     ws.on('error', () => undefined);
@@ -165,6 +206,7 @@ export abstract class FakeSocketMode {
       }
       if (!msg.envelope_id) return;
       this.timeline.push(`ack:${msg.envelope_id}`);
+      this.acks.set(msg.envelope_id, [...(this.acks.get(msg.envelope_id) ?? []), msg.payload ?? {}]);
       this.#pending.get(msg.envelope_id)?.resolve(msg.payload ?? {});
       this.#pending.delete(msg.envelope_id);
     });

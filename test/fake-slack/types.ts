@@ -30,6 +30,8 @@ export interface ApiCall {
   args: Record<string, unknown>;
   /** What the fake did: ok, an error code, or the fault it injected. */
   outcome: string;
+  /** When the request arrived (epoch ms), to measure the sink's waits between calls. */
+  at: number;
 }
 
 export interface FakeSlackOptions {

@@ -1,12 +1,14 @@
-// The attempt mark is the outbox write, before each chat.postMessage, that lets a restart
-// know to look for a post in Slack before sending it again. These tests make that write (and
-// the one recording the post) fail through the sink's createOutbox option, as a failing disk
-// would, and check what is posted, reported and logged.
+// The attempt mark is the outbox write, right before each chat.postMessage, that lets a restart
+// know to look for a post in Slack before sending it again; the answer mark, right after it,
+// saves Slack's answer so a restart records the post without looking. These tests make those
+// writes (and the one recording the post) fail through the sink's createOutbox option, as a
+// failing disk would, and check what is posted, reported and logged.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox, type Job, type Tx } from '../../slack/outbox.js';
 import type { SlackSink } from '../../slack/sink.js';
 import { captureLogger } from '../helpers/world.js';
-import { slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
+import { ALL_SCOPES } from '../fake-slack/server.js';
+import { lookupCalls, slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
 
 let world: SlackWorld | undefined;
 afterEach(async () => {
@@ -18,12 +20,19 @@ afterEach(async () => {
 class FailingOutbox extends Outbox {
   /** Event ids whose attempt marks fail. */
   readonly failMarksOf = new Set<string>();
+  /** Event ids whose answer marks (Slack's answer saved on the job) fail. */
+  readonly failAnswersOf = new Set<string>();
   /** The next recording of an outcome (an urgent transaction) fails. */
   failNextRecord = false;
 
   override async markAttempted(job: Job): Promise<void> {
     if (job.kind === 'post' && this.failMarksOf.has(job.eventId)) throw new Error('disk full');
     return super.markAttempted(job);
+  }
+
+  override async markPosted(job: Job): Promise<void> {
+    if (job.kind === 'post' && this.failAnswersOf.has(job.eventId)) throw new Error('disk full');
+    return super.markPosted(job);
   }
 
   override transaction<T>(fn: (tx: Tx) => Promise<T> | T, opts: { urgent?: boolean } = {}): Promise<T> {
@@ -85,18 +94,24 @@ describe('an attempt mark that cannot be saved', () => {
     await waitForSlack(w, () => statuses(w, 'lost').includes('posted'), 'the post settled');
     expect(timesPosted(w.fake, '[lost]')).toBe(1);
     expect(statuses(w, 'lost')).toEqual(['retrying', 'posted']);
-    expect(w.fake.callsTo('conversations.history').map((c) => c.outcome)).toEqual(['ok']);
+    expect(lookupCalls(w.fake).map((c) => c.outcome)).toEqual(['ok']);
   });
 });
 
 describe('a post Slack took that the outbox could not record', () => {
-  async function recordFails(markFails: boolean): Promise<{ w: SlackWorld; lines: () => Array<Record<string, unknown>> }> {
-    const w = (world = await slackWorld());
+  async function recordFails(
+    markFails: boolean,
+    { answerSaved = false, scopes = ALL_SCOPES }: { answerSaved?: boolean; scopes?: string[] } = {},
+  ): Promise<{ w: SlackWorld; lines: () => Array<Record<string, unknown>> }> {
+    const w = (world = await slackWorld({}, { scopes }));
     const { sink, outbox, lines } = await failingSink(w);
     if (markFails) outbox.failMarksOf.add('unrecorded');
-    // The disk fails again just as Slack answers, so the recording of the post fails too.
+    // The disk fails again just as Slack answers, so the recording of the post fails too (and,
+    // unless the answer is saved, the answer mark before it).
     w.fake.afterPost = (m) => {
-      if (m.text.includes('[unrecorded]')) outbox.failNextRecord = true;
+      if (!m.text.includes('[unrecorded]')) return;
+      outbox.failNextRecord = true;
+      if (!answerSaved) outbox.failAnswersOf.add('unrecorded');
     };
     await publish(w, 'unrecorded');
     await waitForSlack(w, () => errors(lines()).some((l) => String(l.msg).startsWith('Slack took the message but the outbox could not record it')), 'the failed recording');
@@ -113,7 +128,7 @@ describe('a post Slack took that the outbox could not record', () => {
     const { w, lines } = await recordFails(false);
     await waitForSlack(w, () => w.sinkPending() === 0, 'the restarted sink to settle the job');
     expect(timesPosted(w.fake, '[unrecorded]')).toBe(1);
-    expect(w.fake.callsTo('conversations.history').map((c) => c.outcome)).toEqual(['ok']);
+    expect(lookupCalls(w.fake).map((c) => c.outcome)).toEqual(['ok']);
     expect(statuses(w, 'unrecorded')).toEqual(['posted']);
     expect(errors(lines()).map((l) => l.msg)).toEqual(['Slack took the message but the outbox could not record it; after a restart it is looked for in Slack before being posted again']);
   });
@@ -124,10 +139,27 @@ describe('a post Slack took that the outbox could not record', () => {
     expect(timesPosted(w.fake, '[unrecorded]')).toBe(2);
     expect(statuses(w, 'unrecorded')).toEqual(['posted']);
     // No attempt on disk, so nothing told the restarted sink to look.
-    expect(w.fake.callsTo('conversations.history')).toHaveLength(0);
+    expect(lookupCalls(w.fake)).toHaveLength(0);
     expect(errors(lines()).map((l) => l.msg)).toEqual([
       'could not save the attempt in the outbox; posting anyway',
       expect.stringMatching(/could not record it.*posted again.*may show twice/) as unknown,
     ]);
   });
+
+  for (const [name, markFails] of [
+    ['its attempt was saved', false],
+    ['its attempt was not saved', true],
+  ] as const) {
+    it(`is recorded from the saved answer after a restart, without a lookup, even where history is unreadable (${name})`, async () => {
+      const { w, lines } = await recordFails(markFails, { answerSaved: true, scopes: ALL_SCOPES.filter((s) => s !== 'channels:history') });
+      await waitForSlack(w, () => w.sinkPending() === 0, 'the restarted sink to settle the job');
+      expect(timesPosted(w.fake, '[unrecorded]')).toBe(1);
+      expect(statuses(w, 'unrecorded')).toEqual(['posted']);
+      expect(lookupCalls(w.fake)).toHaveLength(0);
+      expect(w.reports.find((r) => r.status === 'posted')).toMatchObject({ channel: w.fake.posts('#events')[0]!.channel, ts: w.fake.posts('#events')[0]!.ts });
+      expect(errors(lines()).map((l) => l.msg).at(-1)).toBe(
+        "Slack took the message but the outbox could not record it; Slack's answer is saved on the job, so after a restart it is recorded as posted without being posted again",
+      );
+    });
+  }
 });

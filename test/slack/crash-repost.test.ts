@@ -13,7 +13,7 @@ import type { RangReport } from '../../shared/messages.js';
 import { ALL_SCOPES, BOT_TOKEN, type FakeMessage, type FakeSlackOptions } from '../fake-slack/server.js';
 import { runCli, type CliProcess } from '../helpers/cli.js';
 import { captureLogger } from '../helpers/world.js';
-import { blockText, slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
+import { blockText, lookupCalls, slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
 
 let world: SlackWorld | undefined;
 const children: CliProcess[] = [];
@@ -71,9 +71,9 @@ function statuses(w: SlackWorld, eventId: string): string[] {
   return w.reports.filter((r) => r.eventId === eventId).map((r) => r.status);
 }
 
-/** The conversations.history / .replies calls that asked for metadata (the lookups). */
+/** The conversations.history / .replies calls that looked for a post (not the sink's check of a channel's history). */
 function lookups(w: SlackWorld, method = 'conversations.history') {
-  return w.fake.callsTo(method).filter((c) => c.args.include_all_metadata === 'true');
+  return lookupCalls(w.fake, method);
 }
 
 async function ring(w: SlackWorld, eventId: string, deviceId = 'desk-bell'): Promise<void> {
@@ -181,7 +181,7 @@ describe('when the sink cannot look in Slack', () => {
     await w.startSink({ logger });
     await waitForSlack(w, () => statuses(w, 'twice').includes('posted'), 'the post again');
     expect(timesPosted(w.fake, '[twice]')).toBe(2);
-    expect(w.fake.callsTo('conversations.history').map((c) => c.outcome)).toEqual(['missing_scope']);
+    expect(lookups(w).map((c) => c.outcome)).toEqual(['missing_scope']);
 
     // A post whose connection drops before Slack stores it is retried after another failed lookup: no second warning.
     let dropped = false;
@@ -193,7 +193,7 @@ describe('when the sink cannot look in Slack', () => {
     await w.publish({ id: 'dropped', type: 'user.signup', subject: '[dropped]' });
     await waitForSlack(w, () => statuses(w, 'dropped').includes('posted'), 'the dropped post retried');
     expect(timesPosted(w.fake, '[dropped]')).toBe(1);
-    expect(w.fake.callsTo('conversations.history').map((c) => c.outcome)).toEqual(['missing_scope', 'missing_scope']);
+    expect(lookups(w).map((c) => c.outcome)).toEqual(['missing_scope', 'missing_scope']);
     const warnings = lines().filter((l) => l.level === 40 && String(l.msg).startsWith('cannot look in Slack'));
     expect(warnings).toEqual([expect.objectContaining({ channel: w.fake.posts('#events')[0]!.channel, error: 'missing_scope', neededScope: 'channels:history', eventId: 'twice' })]);
   });

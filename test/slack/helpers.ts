@@ -12,7 +12,7 @@ import type { BrokerPart } from '../../broker/broker.js';
 import { SlackSink } from '../../slack/sink.js';
 import type { Outbox } from '../../slack/outbox.js';
 import { WebSlackApi, createWebClient } from '../../slack/api.js';
-import { BOT_TOKEN, FakeSlack, type FakeSlackOptions } from '../fake-slack/server.js';
+import { BOT_TOKEN, FakeSlack, type ApiCall, type FakeSlackOptions } from '../fake-slack/server.js';
 import { connectClient, silentLogger, startBroker, testConfig, waitFor, withBroker } from '../helpers/world.js';
 
 export interface SlackWorld {
@@ -149,4 +149,18 @@ export function shiftedClock(): Clock & { shift: (ms: number) => void } {
       offset += ms;
     },
   };
+}
+
+/**
+ * The sink's lookups of posts that may already be in Slack (history read with metadata), without
+ * its read of each channel after the first post there (slack/history-watch.ts), which covers
+ * only the two seconds around that post.
+ */
+export function lookupCalls(fake: FakeSlack, method = 'conversations.history'): ApiCall[] {
+  return fake.callsTo(method).filter((c) => c.args.include_all_metadata === 'true' && !isReadCheck(c));
+}
+
+/** The sink's read of a channel after its first post there (see lookupCalls). */
+export function isReadCheck(call: ApiCall): boolean {
+  return Number(call.args.latest) - Number(call.args.oldest) <= 2.5;
 }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ALL_SCOPES } from '../fake-slack/server.js';
 import { captureLogger } from '../helpers/world.js';
-import { slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
+import { lookupCalls, slackWorld, timesPosted, type SlackWorld, waitForSlack } from './helpers.js';
 
 let world: SlackWorld | undefined;
 afterEach(async () => {
@@ -20,12 +20,9 @@ function statuses(w: SlackWorld, eventId: string): string[] {
   return w.reports.filter((r) => r.eventId === eventId).map((r) => r.status);
 }
 
-/** The conversations.history calls that asked for metadata (the lookups), as [channel, outcome]. */
+/** The lookups of posts (not the sink's check of a channel's history), as [channel, outcome]. */
 function lookups(w: SlackWorld): Array<[unknown, string]> {
-  return w.fake
-    .callsTo('conversations.history')
-    .filter((c) => c.args.include_all_metadata === 'true')
-    .map((c) => [c.args.channel, c.outcome]);
+  return lookupCalls(w.fake).map((c) => [c.args.channel, c.outcome]);
 }
 
 function lookupWarnings(lines: Array<Record<string, unknown>>): Array<Record<string, unknown>> {

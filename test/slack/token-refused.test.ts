@@ -25,6 +25,9 @@ describe('a bot token Slack refuses', () => {
     await waitFor(() => sink.health.state === 'ok', { what: 'the start auth.test' });
     await w.publish({ id: 'before', type: 'user.signup', data: { email: 'a@example.com' } });
     await waitForSlack(w, () => w.fake.messages.length === 1, 'the first post');
+    // The read of #events after its first post says exactly-once is whole: a change of health too.
+    await waitFor(() => sink.health.exactlyOnce === 'ok', { what: 'the check of the channel history' });
+    health.length = 0;
 
     w.fake.outage({ error: 'token_revoked' });
     for (const id of ['held-1', 'held-2', 'held-3']) await w.publish({ id, type: 'user.signup', data: { email: `${id}@example.com` } });

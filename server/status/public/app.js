@@ -150,6 +150,11 @@ function renderSlack() {
   const warning = $('slack-warning');
   const health = state.slack;
   const problem = health && (health.state === 'token_refused' || health.state === 'unreachable');
+  const degraded = $('slack-degraded');
+  degraded.hidden = !(health && health.exactlyOnce === 'degraded');
+  if (!degraded.hidden) {
+    degraded.textContent = `Exactly-once degraded (${health.degradedReason ?? 'history unreadable'}): a post Slack took just before a crash may show twice. ${health.degradedFix ?? ''}`;
+  }
   warning.hidden = !problem;
   if (!problem) return;
   const what = health.state === 'token_refused' ? `Slack refused the bot token (${health.reason})` : `The Slack part cannot reach Slack (${health.reason})`;
