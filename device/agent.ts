@@ -20,6 +20,7 @@ import {
 } from '../shared/messages.js';
 import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, type MqttClient } from '../shared/mqtt.js';
 import { BellController, type RingOutcome, type RingRequest } from './bell.js';
+import { ReportOutbox } from '../shared/reports.js';
 import { RecentIds } from '../shared/recent-ids.js';
 import { QuietHours } from './quiet-hours.js';
 import { MuteTracker } from './mute.js';
@@ -61,6 +62,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   #topics: Topics;
   #bell: BellController | undefined;
   #mqtt: MqttClient | undefined;
+  #reports: ReportOutbox | undefined;
   #backoff: ReconnectBackoff | undefined;
   #quiet: QuietHours | undefined;
   #mute: MuteTracker | undefined;
@@ -140,6 +142,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     });
     failLoudly(client, config, "device.mqtt.username and device.mqtt.password (the bell's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
+    this.#reports = new ReportOutbox(client, { onDrop: (n) => this.#log.warn({ dropped: n }, 'broker away too long: oldest rang reports given up') });
     this.#backoff = new ReconnectBackoff(client, { baseMs: config.mqtt.reconnectMs, maxMs: device.reconnectMaxMs });
     this.#backoff.start();
     // Ack each message only after the bell has dealt with it, so a crash mid-ring
@@ -185,6 +188,8 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     this.#bell?.stop();
     const client = this.#mqtt;
     this.#mqtt = undefined;
+    this.#reports?.stop();
+    this.#reports = undefined;
     if (client) {
       if (client.connected) {
         await client
@@ -237,7 +242,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     const report: RangReport = { eventId: envelope.id, deviceId: this.deviceId, type: envelope.type, strikes: outcome.strikes, at };
     if (outcome.suppressed) report.suppressed = outcome.suppressed;
     log.info({ strikes: report.strikes, suppressed: report.suppressed, type: envelope.type }, 'bell handled event');
-    this.#mqtt?.publish(this.#topics.device(this.deviceId, 'rang'), JSON.stringify(report), { qos: 1 });
+    this.#reports?.publish(this.#topics.device(this.deviceId, 'rang'), JSON.stringify(report));
     if (outcome.strikes > 0) {
       this.#lastRing = { eventId: envelope.id, at };
       this.#publishState();

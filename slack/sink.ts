@@ -26,6 +26,7 @@ import { Router } from './router.js';
 import { ThreadBook } from './thread-book.js';
 import { TokenCheck, type HealthState } from './token-check.js';
 import { HealthFeed } from './health-feed.js';
+import { ReportOutbox } from '../shared/reports.js';
 
 export interface SlackSinkOptions {
   config: Config;
@@ -67,6 +68,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   #gate: DigestGate<PostJob> | undefined;
   #mqtt: MqttClient | undefined;
   #token: TokenCheck | undefined;
+  #reports: ReportOutbox | undefined;
   #health: HealthState;
   #feed: HealthFeed;
   #intake: Promise<unknown> = Promise.resolve();
@@ -143,6 +145,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     failLoudly(client, config, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = client;
     this.#feed.attach(client);
+    this.#reports = new ReportOutbox(client, { onDrop: (n) => this.#log.warn({ dropped: n }, 'broker away too long: oldest delivery reports given up') });
     client.handleMessage = (packet, done) => {
       // mqtt.js reads the next message only after done(): the PUBACK goes out once the outbox has the event.
       const handled = this.#handle(packet as IPublishPacket).then(
@@ -209,8 +212,10 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     this.#feed.stop();
     const client = this.#mqtt;
     this.#mqtt = undefined;
+    this.#reports?.stop();
+    this.#reports = undefined;
     if (client) {
-      // Delivery reports are best effort; waiting for their PUBACKs could hang the stop on a dead link.
+      // Reports in flight are best effort at a stop: waiting for their PUBACKs could hang it on a dead link.
       for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
       await client.endAsync();
     }
@@ -340,7 +345,6 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   #report(report: Omit<DeliveryReport, 'at'>): void {
     const full: DeliveryReport = { ...report, ...(this.#opts.dryRun ? { dryRun: true } : {}), at: new Date(this.#clock.now()).toISOString() };
     this.emit('report', full);
-    this.#mqtt?.publish(this.#topics.slackDelivered(), JSON.stringify(full), { qos: 1 });
+    this.#reports?.publish(this.#topics.slackDelivered(), JSON.stringify(full));
   }
 }
-

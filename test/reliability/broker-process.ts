@@ -35,7 +35,8 @@ function readAll(dir: string, names: (name: string) => boolean): string {
   }).join('\n');
 }
 
-export function brokerProcess(config: Config): BrokerProcess {
+/** `logLevel`: the embedded broker's (debug shows aedes' client errors in describe()). */
+export function brokerProcess(config: Config, opts: { logLevel?: string } = {}): BrokerProcess {
   if (process.env.BELLHOP_TEST_BROKER === 'mosquitto') {
     const broker = new MosquittoBroker(config);
     return {
@@ -51,7 +52,7 @@ export function brokerProcess(config: Config): BrokerProcess {
       describe: () => broker.log,
     };
   }
-  return new EmbeddedBrokerProcess(config);
+  return new EmbeddedBrokerProcess(config, opts.logLevel);
 }
 
 class EmbeddedBrokerProcess implements BrokerProcess {
@@ -61,9 +62,12 @@ class EmbeddedBrokerProcess implements BrokerProcess {
   #cli: CliProcess | undefined;
   #all: CliProcess[] = [];
 
-  constructor(config: Config) {
+  #logLevel: string;
+
+  constructor(config: Config, logLevel = process.env.BROKER_LOG ?? 'warn') {
     this.#config = config;
     this.#port = config.broker.port;
+    this.#logLevel = logLevel;
   }
 
   get url(): string {
@@ -76,7 +80,7 @@ class EmbeddedBrokerProcess implements BrokerProcess {
       BELLHOP_MQTT_PORT: String(this.#port),
       BELLHOP_DATA_DIR: this.#config.dataDir,
       // BROKER_LOG=debug shows aedes' client errors in describe() when a test fails.
-      BELLHOP_LOG_LEVEL: process.env.BROKER_LOG ?? 'warn',
+      BELLHOP_LOG_LEVEL: this.#logLevel,
     });
     this.#cli = cli;
     this.#all.push(cli);

@@ -22,7 +22,7 @@
 import { afterAll, expect, it } from 'vitest';
 import type { EventInput } from '../../shared/envelope.js';
 import { classify, refusalKind, sendStream, type Answer } from './send.js';
-import { drain, sightings, tally } from './eye.js';
+import { drain, reportCounts, sightings, tally, type ReportCounts } from './eye.js';
 import { recordFigures } from './figures.js';
 import { soakWorld, type SoakWorld, type Witness } from './world.js';
 import { waitFor } from '../helpers/world.js';
@@ -136,6 +136,13 @@ it('delivers every accepted event to Slack and the bell exactly once while the b
   await settle(w, everAccepted);
   const afterRetry = tally(everAccepted, sightings(w.fake, ID).perId);
   const bellAfterRetry = tally(everAccepted, rangReports(w.witness));
+  // Every report the bell and the Slack part published reached the server's /metrics (and so its status page).
+  let counts: ReportCounts | undefined;
+  // Only once every accepted event has a report (a snapshot taken while reports still flow would agree too early).
+  const reportedIds = () => new Set(w.witness.delivered.filter((r) => r.status !== 'retrying').map((r) => r.eventId));
+  const caughtUp = (c: ReportCounts) =>
+    everAccepted.every((id) => reportedIds().has(id)) && c.strikesAtServer === c.strikesReported && JSON.stringify(sorted(c.deliveredAtServer)) === JSON.stringify(sorted(c.deliveredReported));
+  await waitFor(async () => caughtUp((counts = await reportCounts(w.serverUrl, w.witness))), { timeoutMs: 20_000, intervalMs: 500, what: 'the server to count every report' }).catch(() => undefined);
 
   recordFigures('broker-kill', {
     sent: stream.answers.length,
@@ -168,6 +175,11 @@ it('delivers every accepted event to Slack and the bell exactly once while the b
     afterRetryDuplicated: afterRetry.duplicated,
     afterRetryLost: afterRetry.lost,
     bellAfterRetryDuplicated: bellAfterRetry.duplicated,
+    strikesReported: counts?.strikesReported ?? -1,
+    strikesAtServer: counts?.strikesAtServer ?? -1,
+    postedReported: counts?.deliveredReported.posted ?? 0,
+    postedAtServer: counts?.deliveredAtServer.posted ?? 0,
+    eventsWithReport: reportedIds().size,
   });
 
   const show = (answers: Answer[]) => answers.slice(0, 10).map((a) => `${a.id} at ${a.sentAtMs} ms (${a.message})`).join(', ');
@@ -182,6 +194,21 @@ it('delivers every accepted event to Slack and the bell exactly once while the b
     unreachableButPublished: 0,
   });
   expect.soft({ lost: bellLost.length, duplicated: bell.duplicated }, `bell: lost ${bell.examples.lost.join(' ')}; twice ${bell.examples.duplicated.map((id) => `${id}: ${JSON.stringify(w.witness.rangs.filter((r) => r.eventId === id))}`).join('; ')}`).toEqual({ lost: 0, duplicated: 0 });
+  const unreported = everAccepted.filter((id) => !reportedIds().has(id));
+  if (process.env.SOAK_DEBUG) for (const id of unreported.slice(0, 3)) console.log('DEBUG', id, JSON.stringify(w.witness.delivered.filter((r) => r.eventId === id)), 'slack', sightings(w.fake, ID).perId.get(id), 'answer', JSON.stringify(answerOf.get(id)));
+  if (process.env.SOAK_DEBUG) {
+    const postAt = (id: string) => w.fake.calls.find((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes(id))?.at;
+    const rel = (t: number | undefined) => (t === undefined ? 'none' : String(t - streamStart));
+    console.log('DEBUG kills', JSON.stringify(killedAtMs), 'down', JSON.stringify(downtimes));
+    console.log('DEBUG unreported posted at', unreported.filter((_, i) => i % 40 === 0).map((id) => rel(postAt(id))).join(' '));
+    console.log('DEBUG reported posted at', everAccepted.filter((id) => reportedIds().has(id)).filter((_, i) => i % 150 === 0).map((id) => rel(postAt(id))).join(' '));
+  }
+  if (process.env.SOAK_DEBUG) console.log('DEBUG statuses', JSON.stringify(counts?.deliveredReported), 'unreported', unreported.length, 'first', unreported[0], 'last', unreported.at(-1));
+  expect.soft(unreported.slice(0, 10), 'every accepted event has a delivery report').toEqual([]);
+  expect.soft({ strikes: counts?.strikesAtServer, delivered: sorted(counts?.deliveredAtServer ?? {}) }, 'every report reached the server').toEqual({
+    strikes: counts?.strikesReported,
+    delivered: sorted(counts?.deliveredReported ?? {}),
+  });
   // A 504 (no PUBACK in time) may have been published (shown above); sent again, it is still shown once.
   expect.soft(everAccepted.length, 'every event is accepted once the broker is back').toBe(COUNT);
   expect.soft({ duplicated: afterRetry.duplicated, lost: afterRetry.lostIds.filter((id) => !inSnapshotWindow(id)).length, bellDuplicated: bellAfterRetry.duplicated }, `after the retry: twice ${afterRetry.examples.duplicated.join(' ')}`).toEqual({
@@ -192,3 +219,4 @@ it('delivers every accepted event to Slack and the bell exactly once while the b
 });
 
 const round = (n: number) => Math.round(n * 10) / 10;
+const sorted = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));

@@ -3,6 +3,7 @@
 // text fallback), in a digest line, and in a thread reply; so an event is in a message
 // when its id is written in it. An event is delivered when exactly one message shows it.
 import type { FakeMessage, FakeSlack } from '../fake-slack/server.js';
+import type { DeliveryReport, RangReport } from '../../shared/messages.js';
 
 export interface Sighting {
   /** Event id -> how many messages show it. */
@@ -123,4 +124,28 @@ export async function drain(
     if (quietFor >= giveUpQuietMs || Date.now() - started > deadlineMs) return { ms: Date.now() - started, complete: completeAt !== undefined, completeAt };
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * The reports the parts published (seen by the witness, each distinct report once) against
+ * what the server counted from them on /metrics: equal when no report was lost on its way
+ * to the server, whatever the broker went through.
+ */
+export interface ReportCounts {
+  strikesReported: number;
+  strikesAtServer: number;
+  deliveredReported: Record<string, number>;
+  deliveredAtServer: Record<string, number>;
+}
+
+export async function reportCounts(serverUrl: string, witness: { rangs: readonly RangReport[]; delivered: readonly DeliveryReport[] }): Promise<ReportCounts> {
+  const rangs = new Map(witness.rangs.map((r) => [`${r.eventId}|${r.deviceId}|${r.at}`, r]));
+  const delivered = new Map(witness.delivered.map((r) => [`${r.eventId}|${r.status}|${r.at}`, r]));
+  const deliveredReported: Record<string, number> = {};
+  for (const r of delivered.values()) deliveredReported[r.status] = (deliveredReported[r.status] ?? 0) + 1;
+  const metrics = await (await fetch(`${serverUrl}/metrics`)).text();
+  const deliveredAtServer: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^bellhop_slack_deliveries_total\{status="(\w+)"\} (\d+)/gm)) deliveredAtServer[m[1]!] = Number(m[2]);
+  const strikesAtServer = [...metrics.matchAll(/^bellhop_strikes_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  return { strikesReported: [...rangs.values()].reduce((n, r) => n + r.strikes, 0), strikesAtServer, deliveredReported, deliveredAtServer };
 }

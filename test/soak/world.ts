@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseEnvelope, EnvelopeError } from '../../shared/envelope.js';
-import { parseRang, type DeviceState, type RangReport } from '../../shared/messages.js';
+import { DeliveryReport, parse, parseRang, type DeviceState, type RangReport } from '../../shared/messages.js';
 import { Topics } from '../../shared/topics.js';
 import { BOT_TOKEN, FakeSlack, type FakeSlackOptions } from '../fake-slack/server.js';
 import { runCli, type CliProcess } from '../helpers/cli.js';
@@ -122,6 +122,7 @@ export class Witness {
   readonly events = new Map<string, number>();
   readonly rangs: RangReport[] = [];
   readonly states: DeviceState[] = [];
+  readonly delivered: DeliveryReport[] = [];
   #client: MqttClient | undefined;
   #topics = new Topics(PREFIX);
 
@@ -135,7 +136,7 @@ export class Witness {
       client.once('error', reject);
     });
     await client.subscribeAsync(
-      { [this.#topics.events()]: { qos: 1 }, [this.#topics.anyDevice('rang')]: { qos: 1 }, [this.#topics.anyDevice('state')]: { qos: 1 } },
+      { [this.#topics.events()]: { qos: 1 }, [this.#topics.anyDevice('rang')]: { qos: 1 }, [this.#topics.anyDevice('state')]: { qos: 1 }, [this.#topics.slackDelivered()]: { qos: 1 } },
     );
   }
 
@@ -160,6 +161,9 @@ export class Witness {
     } else if (route?.kind === 'device' && route.channel === 'rang') {
       const rang = parseRang(payload);
       if (rang) this.rangs.push(rang);
+    } else if (route?.kind === 'slack-delivered') {
+      const report = parse(DeliveryReport, payload);
+      if (report) this.delivered.push(report);
     } else if (route?.kind === 'device' && route.channel === 'state' && payload.length > 0) {
       this.states.push(JSON.parse(payload.toString()) as DeviceState);
     }
