@@ -5,27 +5,12 @@ import type { Command } from 'commander';
 import type { Config } from '../../shared/config/schema.js';
 import { DEFAULT_SEVERITY } from '../../shared/client.js';
 import { toEnvelope, type Severity } from '../../shared/envelope.js';
-import { EVENT_TYPES } from '../../shared/event-types.js';
-import { ACTIVECOLLAB_EVENT_TYPES } from '../../server/sources/activecollab.js';
-import { AIRBRAKE_EVENT_TYPES } from '../../server/sources/airbrake.js';
+import { EVENT_TYPES, SOURCE_TYPES } from '../../shared/event-types.js';
 import { BEACON_SEVERITY } from '../../server/sources/beacon.js';
-import { CALL_EVENT_TYPES } from '../../server/sources/calls.js';
-import { CODER_EVENT_TYPES } from '../../server/sources/coder.js';
-import { GITHUB_EVENT_TYPES } from '../../server/sources/github.js';
-import { GITLAB_EVENT_TYPES } from '../../server/sources/gitlab.js';
-import { STRIPE_EVENT_TYPES } from '../../server/sources/stripe.js';
 import { print, setup } from '../context.js';
 
-/** The webhook sources (named as under `sources:` in the config) and the types each maps to. */
-export const SOURCE_EVENT_TYPES: Readonly<Record<string, Readonly<Record<string, Severity>>>> = {
-  stripe: STRIPE_EVENT_TYPES,
-  github: GITHUB_EVENT_TYPES,
-  gitlab: GITLAB_EVENT_TYPES,
-  coder: CODER_EVENT_TYPES,
-  airbrake: AIRBRAKE_EVENT_TYPES,
-  activecollab: ACTIVECOLLAB_EVENT_TYPES,
-  calls: CALL_EVENT_TYPES,
-};
+/** The webhook sources (named as under `sources:` in the config) and the types each maps to: the tables the adapters map with. */
+export const SOURCE_EVENT_TYPES: Readonly<Record<string, Readonly<Record<string, Severity>>>> = SOURCE_TYPES;
 
 /** POST /v1/events, which accepts every known type. */
 export const API_SOURCE = 'api';
