@@ -204,7 +204,7 @@ it('delivers every accepted event to Slack and the bell exactly once while the b
     duplicated: 0,
     unreachableButPublished: 0,
   });
-  expect.soft({ lost: bellLost.length, duplicated: bell.duplicated }, `bell: lost ${bell.examples.lost.join(' ')}; twice ${bell.examples.duplicated.map((id) => `${id}: ${JSON.stringify(w.witness.rangs.filter((r) => r.eventId === id))}`).join('; ')}`).toEqual({ lost: 0, duplicated: 0 });
+  expect.soft({ lost: bellLost.length, duplicated: bell.duplicated }, `bell: lost ${bell.examples.lost.join(' ')}${bellLost.length > 0 ? `\n${w.agent.describe().slice(-3000)}` : ''}; twice ${bell.examples.duplicated.map((id) => `${id}: ${JSON.stringify(w.witness.rangs.filter((r) => r.eventId === id))}`).join('; ')}`).toEqual({ lost: 0, duplicated: 0 });
   expect.soft(unreported.slice(0, 10), 'every accepted event has a delivery report').toEqual([]);
   expect.soft({ strikes: counts?.strikesAtServer, delivered: sorted(counts?.deliveredAtServer ?? {}) }, 'every report reached the server').toEqual({
     strikes: counts?.strikesReported,

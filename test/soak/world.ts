@@ -63,7 +63,7 @@ export class PartProcess {
   }
 
   describe(): string {
-    return this.runs.map((r, i) => `${this.name} run ${i + 1} (pid ${r.child.pid}): ${r.stderr().slice(-1500)}`).join('\n');
+    return this.runs.map((r, i) => `${this.name} run ${i + 1} (pid ${r.child.pid}, ${r.child.exitCode === null ? 'running' : `exited ${r.child.exitCode}`}): ${r.stderr().slice(-1500)}`).join('\n');
   }
 
   /** Writes every run's output to <dir>/<name>-<run>.{out,err} (SOAK_LOGS, for a failed run). */
