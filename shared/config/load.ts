@@ -6,7 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
-import { sourcesProblem } from './sections/sources.js';
+import { sourcesProblems } from './sections/sources.js';
 import { EVENT_TYPES, makeTypeFilter } from '../event-types.js';
 import { closest } from './suggest.js';
 import { formatProblems, isWithin, originLabel, schemaProblem, yamlProblems, type Problem } from './problems.js';
@@ -95,12 +95,11 @@ function checkConfig(raw: unknown, early: Problem[], origins: ReadonlyMap<string
 const CROSS_CHECKS: ReadonlyArray<{ reads: string[]; check: (config: Config) => Problem[] }> = [
   {
     reads: ['sources'],
-    check: (config) => {
-      const line = sourcesProblem(config.sources);
-      if (!line) return [];
-      const at = line.indexOf(': ');
-      return [{ path: line.slice(0, at), text: line.slice(at + 2) }];
-    },
+    check: (config) =>
+      sourcesProblems(config.sources).map((line) => {
+        const at = line.indexOf(': ');
+        return { path: line.slice(0, at), text: line.slice(at + 2) };
+      }),
   },
   {
     reads: ['slack.shareGroup', 'mqtt.url'],

@@ -230,3 +230,11 @@ describe('config errors: what the bell rings for', () => {
     for (const type of Object.keys(device.bell.patterns)) expect(device.events).toContain(type);
   });
 });
+
+describe('config errors: the sources section', () => {
+  it('reports every source problem at once', () => {
+    expect(() => parseConfig({ sources: { stripe: { enabled: true }, github: { enabled: true, secrets: ['0123456789abcdef'], severities: { 'ci.faild': 'error' } } } })).toThrow(
+      'sources.stripe.secrets: required when the source is enabled\nsources.github.severities.ci.faild: not a type the github source emits (did you mean ci.failed?',
+    );
+  });
+});

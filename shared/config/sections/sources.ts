@@ -20,7 +20,7 @@ const ToleranceSeconds = (what: string) =>
 const OptionalProject = (what: string) =>
   Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: `Project set on ${what} events (routes them, e.g. to a channel).` }));
 
-// Keys are checked against what the source emits by sourcesProblem: a Record keeps the
+// Keys are checked against what the source emits by sourcesProblems: a Record keeps the
 // reference to one row per source, where an object of every type would list them all.
 const Severities = (name: SourceName) =>
   Type.Record(Type.String(), Severity, {
@@ -169,7 +169,9 @@ export const SourcesSection = Type.Object(
 export type SourcesConfig = Static<typeof SourcesSection>;
 
 /** Settings the schema cannot express (an enabled source needs a secret); returns the first problem. */
-export function sourcesProblem(s: SourcesConfig): string | undefined {
+/** Every problem of the sources section, each as `<key>: <what is wrong>`. */
+export function sourcesProblems(s: SourcesConfig): string[] {
+  const problems: string[] = [];
   const needs: Array<[boolean, number, string]> = [
     [s.stripe.enabled, s.stripe.secrets.length, 'sources.stripe.secrets'],
     [s.github.enabled, s.github.secrets.length, 'sources.github.secrets'],
@@ -182,15 +184,15 @@ export function sourcesProblem(s: SourcesConfig): string | undefined {
     [s.standardWebhooks.enabled, s.standardWebhooks.secrets.length, 'sources.standardWebhooks.secrets'],
   ];
   for (const [enabled, count, key] of needs) {
-    if (enabled && count === 0) return `${key}: required when the source is enabled`;
+    if (enabled && count === 0) problems.push(`${key}: required when the source is enabled`);
   }
   for (const name of Object.keys(SOURCE_TYPES) as SourceName[]) {
     const known = Object.keys(SOURCE_TYPES[name]);
     for (const type of Object.keys(s[name].severities)) {
       if (known.includes(type)) continue;
       const near = closest(type, known);
-      return `sources.${name}.severities.${type}: not a type the ${name} source emits (${near ? `did you mean ${near}? ` : ''}it emits ${known.join(', ')})`;
+      problems.push(`sources.${name}.severities.${type}: not a type the ${name} source emits (${near ? `did you mean ${near}? ` : ''}it emits ${known.join(', ')})`);
     }
   }
-  return undefined;
+  return problems;
 }
