@@ -128,12 +128,14 @@ export function announceSlack(parts: SlackParts, print: (line: string) => void):
   parts.sink.on('health', say);
   const app = parts.socketApp;
   if (!app) return;
-  let first = !app.connected;
-  if (app.connected) print(`slack   ${app.commandName} answered over Socket Mode (connected)`);
-  app.onConnected(() => {
-    if (first) print(`slack   ${app.commandName} answered over Socket Mode (connected)`);
-    first = false;
-  });
+  // Once: later reconnects are the log's business.
+  let announced = false;
+  const connected = () => {
+    if (!announced) print(`slack   ${app.commandName} answered over Socket Mode (connected)`);
+    announced = true;
+  };
+  if (app.connected) connected();
+  app.onConnected(connected);
 }
 
 /** Lines for the start banner: where events go, named route by route. */

@@ -1,34 +1,12 @@
 // Bounds on the shape of a JSON body: a body nested 10,000 levels deep parses fine but
 // overflows the stack of whatever walks it next (JSON.stringify on publish), and a million
-// keys cost a Pi seconds. Both checks are one iterative pass: on a parsed value, or on raw
-// text (knowing strings, so braces inside them do not count).
+// keys cost a Pi seconds. The check is one iterative pass over the parsed value.
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
 
 export const JSON_LIMITS = { depth: 32, keys: 10_000 } as const;
 
-/** Why the text is over a limit, or undefined. */
-export function jsonShapeProblem(text: string, limits: { depth: number; keys: number } = JSON_LIMITS): string | undefined {
-  let depth = 0;
-  let keys = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // a backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limits.depth) return `JSON nested deeper than ${limits.depth} levels (the limit)`;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-    else if (c === 0x3a && ++keys > limits.keys) return `JSON with more than ${limits.keys} keys (the limit)`;
-  }
-  return undefined;
-}
-
-/** The same bounds on a parsed value (the JSON.parse of V8 is iterative, so a deep body parses; walking it is what would overflow). */
+/** Why a parsed body is over a limit, or undefined (V8's JSON.parse is iterative, so a deep body parses; walking it is what would overflow). */
 export function valueShapeProblem(value: unknown, limits: { depth: number; keys: number } = JSON_LIMITS): string | undefined {
   const stack: Array<[unknown, number]> = [[value, 1]];
   let keys = 0;
@@ -46,7 +24,7 @@ export function valueShapeProblem(value: unknown, limits: { depth: number; keys:
 /**
  * Every parsed body of the app is checked before validation, whichever parser read it (the
  * default one, or a signed-delivery parser a route group installs); raw webhook bodies are
- * checked on their text where they are parsed (see PayloadSchema).
+ * checked where they are parsed (see PayloadSchema).
  */
 export function guardJsonShape(app: FastifyInstance): void {
   app.addHook('preValidation', (request, _reply, done) => {

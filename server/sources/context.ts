@@ -11,7 +11,7 @@ import { EventInput, toEnvelope, type Envelope, type Severity } from '../../shar
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { HttpError } from '../errors.js';
-import { jsonShapeProblem } from '../json-limits.js';
+import { valueShapeProblem } from '../json-limits.js';
 import type { EventPublisher } from '../publisher.js';
 import type { DeliveryLog } from './deliveries.js';
 import type { Verdict } from './signatures.js';
@@ -93,16 +93,15 @@ export class PayloadSchema<T extends TSchema> {
   }
 
   parse(raw: Buffer | string): Static<T> {
-    const text = raw.toString();
-    // Bounded before parsing: a body nested thousands deep parses, then overflows the stack of JSON.stringify on publish.
-    const shape = jsonShapeProblem(text);
-    if (shape) throw new HttpError('bad_json', shape);
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(raw.toString());
     } catch {
       throw new HttpError('bad_json', `body is not valid JSON (expected ${this.what})`);
     }
+    // The same bound as every parsed body (server/json-limits.ts): deep bodies parse, then overflow the stack of JSON.stringify on publish.
+    const shape = valueShapeProblem(value);
+    if (shape) throw new HttpError('bad_json', shape);
     return this.check(value);
   }
 

@@ -20,6 +20,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
+/** `bellhop start` on free ports and the simulated bell, in `dataDir`, with the Slack settings given. */
+function start(dataDir: string, slack: Record<string, string>, args: string[] = []): CliProcess {
+  const p = runCli(['start', ...args], { BELLHOP_DATA_DIR: dataDir, BELLHOP_HTTP_PORT: '0', BELLHOP_MQTT_PORT: '0', BELLHOP_GPIO_DRIVER: 'sim', ...slack });
+  running.push(p);
+  return p;
+}
+
 describe('bellhop start with a revoked Slack token', () => {
   it('reports the refusal on /readyz and the status page, once in the output, and keeps the events', async () => {
     const fake = new FakeSlack();
@@ -28,16 +35,11 @@ describe('bellhop start with a revoked Slack token', () => {
     // Every call with the bot token fails as Slack answers a revoked one.
     fake.outage({ error: 'token_revoked' });
     const data = tempDir();
-    const p = runCli(['start'], {
-      BELLHOP_DATA_DIR: data.path,
-      BELLHOP_HTTP_PORT: '0',
-      BELLHOP_MQTT_PORT: '0',
-      BELLHOP_GPIO_DRIVER: 'sim',
+    const p = start(data.path, {
       SLACK_BOT_TOKEN: 'xoxb-revoked-0000',
       SLACK_API_URL: fake.apiUrl,
       BELLHOP_SLACK_CHANNEL: '#bellhop',
     });
-    running.push(p);
     const [, url, file] = await p.waitForOutput(/curl -X POST (\S+)\/v1\/events -H "Authorization: Bearer \$\(cat '(.+?)'\)"/);
     const token = readFileSync(file!, 'utf8').trim();
     const auth = { authorization: `Bearer ${token}` };
@@ -80,16 +82,15 @@ describe('bellhop start with working Slack tokens', () => {
     const data = tempDir();
     const config = join(data.path, 'bellhop.yaml');
     writeFileSync(config, ['slack:', '  defaultChannel: "#general"', '  routes:', '    - match: { type: "ci.*", severity: error }', '      channel: "#dev"', ''].join('\n'));
-    const p = runCli(['start', '--config', config], {
-      BELLHOP_DATA_DIR: data.path,
-      BELLHOP_HTTP_PORT: '0',
-      BELLHOP_MQTT_PORT: '0',
-      BELLHOP_GPIO_DRIVER: 'sim',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: fake.apiUrl,
-    });
-    running.push(p);
+    const p = start(
+      data.path,
+      {
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_APP_TOKEN: APP_TOKEN,
+        SLACK_API_URL: fake.apiUrl,
+      },
+      ['--config', config],
+    );
     await p.waitForOutput(/Ring the bell:/);
     const banner = p.stdout();
     expect(banner).toContain('type ci.*, severity error → #dev');
@@ -108,16 +109,11 @@ describe('bellhop start with a bot token that cannot read history', () => {
     await fake.start();
     cleanups.push(() => fake.stop());
     const data = tempDir();
-    const p = runCli(['start'], {
-      BELLHOP_DATA_DIR: data.path,
-      BELLHOP_HTTP_PORT: '0',
-      BELLHOP_MQTT_PORT: '0',
-      BELLHOP_GPIO_DRIVER: 'sim',
+    const p = start(data.path, {
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_API_URL: fake.apiUrl,
       BELLHOP_SLACK_CHANNEL: '#bellhop',
     });
-    running.push(p);
     const [, url, file] = await p.waitForOutput(/curl -X POST (\S+)\/v1\/events -H "Authorization: Bearer \$\(cat '(.+?)'\)"/);
     const token = readFileSync(file!, 'utf8').trim();
     const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'user.signup', data: { email: 'a@example.com' } }) });

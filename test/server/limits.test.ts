@@ -4,17 +4,17 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerPart } from '../../broker/broker.js';
 import type { ServerPart } from '../../server/server.js';
-import { jsonShapeProblem } from '../../server/json-limits.js';
+import { valueShapeProblem } from '../../server/json-limits.js';
 import { TEST_TOKEN, postEvents, startBroker, startServer, testConfig, withBroker } from '../helpers/world.js';
 
 const deep = (levels: number) => `{"type":"user.signup","data":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`;
 
 describe('the shape of a JSON body', () => {
-  it('counts depth and keys outside strings only', () => {
-    expect(jsonShapeProblem('{"a":"{{{{[[[[::::"}', { depth: 2, keys: 1 })).toBeUndefined();
-    expect(jsonShapeProblem('{"a":"\\"{{{"}', { depth: 1, keys: 1 })).toBeUndefined();
-    expect(jsonShapeProblem('[[[1]]]', { depth: 2, keys: 10 })).toBe('JSON nested deeper than 2 levels (the limit)');
-    expect(jsonShapeProblem('{"a":1,"b":2,"c":3}', { depth: 5, keys: 2 })).toBe('JSON with more than 2 keys (the limit)');
+  it('counts nesting and object keys, not what strings say', () => {
+    expect(valueShapeProblem({ a: '{{{{[[[[::::' }, { depth: 2, keys: 1 })).toBeUndefined();
+    expect(valueShapeProblem([[[1]]], { depth: 2, keys: 10 })).toBe('JSON nested deeper than 2 levels (the limit)');
+    expect(valueShapeProblem({ a: 1, b: 2, c: 3 }, { depth: 5, keys: 2 })).toBe('JSON with more than 2 keys (the limit)');
+    expect(valueShapeProblem(JSON.parse(deep(10_000)))).toBe('JSON nested deeper than 32 levels (the limit)');
   });
 });
 
