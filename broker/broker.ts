@@ -7,30 +7,39 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { Level } from 'level';
-import levelPersistence from 'aedes-persistence-level';
 import type { BrokerConfig } from '../shared/config/schema.js';
 import type { Logger } from '../shared/logger.js';
 import type { Part } from '../shared/part.js';
 import { Topics, topicMatches } from '../shared/topics.js';
 import { secretEquals } from '../shared/secrets.js';
 import { grantsFor, mayPublish, maySubscribe, type Grants } from './acl.js';
-import { IngressLog } from './ingress-log.js';
+import { IngressLog, type Leftover } from './ingress-log.js';
+import { GroupCommit } from './group-commit.js';
+import { DeliveryLedger } from './delivery-ledger.js';
+import { DurableSessions } from './sessions.js';
 import { PersistenceGuard } from './persistence-guard.js';
 import { connectableUrl } from '../shared/url.js';
 import { listenError } from '../shared/listen.js';
 import { openStore } from '../shared/data-folder.js';
+import type { LocalBroker } from '../shared/local-broker.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
   topicPrefix: string;
   dataDir: string;
   logger: Logger;
+  /** group: fsync each group of writes before its PUBACKs go out (survives a power cut); none: leave it to the OS cache. */
+  dataSync?: 'group' | 'none';
+  /** Sees the store before anything is written (tests that watch its batches and syncs). */
+  watchStore?: (db: Level<string, Buffer>) => void;
   /** Wraps aedes' persistence (instrumentation, and tests that stop it at a chosen instant). */
   wrapPersistence?: (persistence: object) => object;
 }
 
 type Subscriptions = Record<string, { qos: number }>;
-type Enqueue = (subs: Array<{ qos: number }>, packet: { qos: number }) => Promise<unknown>;
+
+/** How long a message may wait for a session before that session is written down as owing it. */
+const NOTE_OWED_AFTER_MS = 1000;
 
 const OPEN: Grants = { publish: ['#'], subscribe: ['#'] };
 
@@ -51,6 +60,10 @@ export class BrokerPart implements Part {
   #sockets = new Set<Socket>();
   #guard = new PersistenceGuard();
   #ingress: IngressLog | undefined;
+  #writer: GroupCommit | undefined;
+  #ledger: DeliveryLedger | undefined;
+  #sessions: DurableSessions | undefined;
+  #noteTimer: NodeJS.Timeout | undefined;
   // Grants per connected client, set at authentication.
   #grants = new WeakMap<Client, Grants>();
 
@@ -81,19 +94,11 @@ export class BrokerPart implements Part {
           this.#log.warn({ clientId: client?.id, topic: packet.topic }, 'publish denied by ACL');
           return done(new Error(`publish to ${packet.topic} not allowed`));
         }
-        const ingress = this.#ingress;
-        if (!ingress || packet.qos !== 1 || !this.#aedes) return done(null);
-        // Numbered here rather than by aedes' publish, so `published` can name the entry to forget.
-        const aedes = this.#aedes as unknown as { id: string; counter: number };
-        const tagged = packet as typeof packet & { brokerId: string; brokerCounter: number };
-        tagged.brokerId = aedes.id;
-        tagged.brokerCounter = ++aedes.counter;
-        ingress
-          .add({ topic: packet.topic, payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, retain: packet.retain, brokerId: aedes.id, brokerCounter: tagged.brokerCounter })
-          .then(() => done(null), (err: Error) => done(err));
+        if (packet.qos === 0) return done(null);
+        this.#logIngress(packet).then(() => done(null), (err: Error) => done(err));
       },
       published: (packet, client, done) => {
-        if (client && packet.qos === 1 && this.#ingress) this.#ingress.remove(packet.brokerCounter);
+        if (client && packet.qos > 0) this.#ledger?.routed(packet.brokerId, packet.brokerCounter);
         done(null);
       },
       // aedes caps a delivery at the subscription's QoS only for exact topics; a QoS 1 wildcard
@@ -118,23 +123,32 @@ export class BrokerPart implements Part {
       const dir = join(dataDir, 'broker');
       this.#db = new Level<string, Buffer>(dir, { valueEncoding: 'buffer' });
       await openStore(this.#db, dir, "the broker's sessions and retained messages");
-      const persistence = levelPersistence(this.#db) as unknown as { outgoingEnqueueCombi: Enqueue };
-      const enqueue = persistence.outgoingEnqueueCombi.bind(persistence);
-      // Queued for an offline session at the QoS it subscribed with, not the publisher's.
-      persistence.outgoingEnqueueCombi = async (subs, packet) => {
-        if (packet.qos < 2 || subs.every((sub) => sub.qos >= packet.qos)) return enqueue(subs, packet);
-        const byQos = new Map<number, Array<{ qos: number }>>();
-        for (const sub of subs) {
-          const qos = Math.min(sub.qos, packet.qos);
-          byQos.set(qos, [...(byQos.get(qos) ?? []), sub]);
-        }
-        await Promise.all([...byQos].map(([qos, group]) => enqueue(group, qos === packet.qos ? packet : { ...packet, qos })));
-      };
+      this.#opts.watchStore?.(this.#db);
+      const writer = new GroupCommit(this.#db, {
+        sync: this.#opts.dataSync !== 'none',
+        onError: (err) => this.#log.error({ err: err.message }, 'broker store write failed: a restart may publish some acknowledged messages again'),
+      });
+      const ingress = new IngressLog(this.#db, writer);
+      const ledger = new DeliveryLedger({
+        settled: (key, noted) => ingress.remove(key, noted),
+        note: (key, clientIds) => ingress.noteOwed(key, clientIds),
+        noteAfterMs: NOTE_OWED_AFTER_MS,
+      });
+      const sessions = new DurableSessions(this.#db, writer, ledger);
       const wrap = this.#opts.wrapPersistence ?? ((p: object) => p);
-      options.persistence = this.#guard.wrap(wrap(persistence));
-      this.#ingress = new IngressLog(this.#db);
+      options.persistence = this.#guard.wrap(wrap(sessions)) as AedesOptions['persistence'];
+      this.#writer = writer;
+      this.#ingress = ingress;
+      this.#ledger = ledger;
+      this.#sessions = sessions;
+      this.#noteTimer = setInterval(() => ledger.noteSlow(), NOTE_OWED_AFTER_MS).unref();
     }
     this.#aedes = await Aedes.createBroker(options);
+    if (this.#db && this.#sessions && this.#ingress) {
+      const { carryOverLegacyStore } = await import('./legacy-store.js');
+      const carried = await carryOverLegacyStore(this.#db, this.#sessions, this.#ingress);
+      if (carried) this.#log.warn(carried, "carried the sessions, retained messages and queued messages of an older bellhop's broker store over");
+    }
     await this.#replayIngress(this.#aedes);
     this.#aedes.on('clientError', (client, err) => this.#log.debug({ clientId: client.id, err: err.message }, 'client error'));
     // aedes drops, per subscriber, any message whose broker counter is not above the last one
@@ -183,6 +197,9 @@ export class BrokerPart implements Part {
     this.#aedes = undefined;
     // aedes first: it closes its clients and writes their sessions while the store is open.
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    clearInterval(this.#noteTimer);
+    // Whoever still owes a message is written down, so the next start queues it for them alone.
+    this.#ledger?.noteSlow(0);
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of this.#sockets) s.destroy();
@@ -192,27 +209,93 @@ export class BrokerPart implements Part {
       // Client clean-up (wills, session writes, retained lookups) finishes after close's
       // callback; closing the store under it would throw LEVEL_*_NOT_OPEN from inside aedes.
       await this.#guard.drain(2000);
-      await this.#ingress?.flush();
+      await this.#writer?.flush();
+      this.#writer = undefined;
       this.#ingress = undefined;
+      this.#ledger = undefined;
+      this.#sessions = undefined;
       await this.#db.close();
       this.#db = undefined;
     }
   }
 
-  /** Publishes again what an earlier run acknowledged and may not have routed (see IngressLog). */
+  /** The broker for parts of this same process: no loopback socket, no MQTT encoding (see LocalBroker). */
+  local(): LocalBroker {
+    const running = () => {
+      if (!this.#aedes) throw new Error('the embedded MQTT broker is not running');
+      return this.#aedes;
+    };
+    return {
+      publish: async (topic, payload, qos) => {
+        const packet = { cmd: 'publish' as const, topic, payload, qos, retain: false, dup: false };
+        await this.#logIngress(packet);
+        await new Promise<void>((resolve, reject) => running().publish(packet, (err) => (err ? reject(err) : resolve())));
+        const tagged = packet as typeof packet & { brokerId?: string; brokerCounter?: number };
+        if (tagged.brokerId && tagged.brokerCounter) this.#ledger?.routed(tagged.brokerId, tagged.brokerCounter);
+      },
+      subscribe: async (filter, handler) => {
+        const aedes = running();
+        const deliver = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => {
+          handler(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+          cb();
+        };
+        await new Promise<void>((resolve) => aedes.subscribe(filter, deliver, () => resolve()));
+        return () => new Promise<void>((resolve) => (this.#aedes ? this.#aedes.unsubscribe(filter, deliver, () => resolve()) : resolve()));
+      },
+    };
+  }
+
+  /**
+   * Writes a QoS 1/2 publish to the ingress log before it is acknowledged, numbered here
+   * rather than by aedes' publish, so the delivery ledger can follow its copies.
+   */
+  async #logIngress(packet: { topic: string; payload: Buffer | string; retain: boolean }): Promise<void> {
+    const { ingress, ledger } = { ingress: this.#ingress, ledger: this.#ledger };
+    if (!ingress || !ledger || !this.#aedes) return;
+    const aedes = this.#aedes as unknown as { id: string; counter: number };
+    const tagged = packet as typeof packet & { brokerId: string; brokerCounter: number };
+    tagged.brokerId = aedes.id;
+    const counter = (tagged.brokerCounter = ++aedes.counter);
+    await ingress.add({ topic: packet.topic, payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, retain: packet.retain, brokerId: aedes.id, brokerCounter: counter });
+    ledger.open(aedes.id, counter, ingress.keyOf(counter));
+  }
+
+  /**
+   * What an earlier run acknowledged and not every durable session had (see IngressLog):
+   * queued again for the sessions written down as owing it, or, when it was too recent to
+   * be written down (a crash), published again to everyone (subscribers dedupe by event id).
+   */
   async #replayIngress(aedes: Aedes): Promise<void> {
     const ingress = this.#ingress;
     if (!ingress) return;
-    const done: string[] = [];
-    for await (const { key, entry } of ingress.leftovers()) {
-      if (!(entry.retain && (await this.#retainedIsNewer(aedes, entry)))) {
-        const packet = { cmd: 'publish' as const, qos: 1 as const, dup: false, ...entry };
-        await new Promise<void>((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
-      }
-      done.push(key);
+    let queued = 0;
+    let published = 0;
+    for await (const left of ingress.leftovers()) {
+      if (left.owed) queued += (await this.#queueAgain(left, left.owed)) ? 1 : 0;
+      else if (await this.#publishAgain(aedes, left)) published++;
     }
-    await ingress.forget(done);
-    if (done.length > 0) this.#log.warn({ count: done.length }, 'published again what was acknowledged before the last crash');
+    if (queued + published > 0) this.#log.warn({ queued, published }, 'delivering again what was acknowledged before the last stop');
+  }
+
+  async #queueAgain({ key, entry }: Leftover, owed: string[]): Promise<boolean> {
+    const ledger = this.#ledger!;
+    const subs = (await this.#sessions!.subscriptionsByTopic(entry.topic)).filter((sub) => owed.includes(sub.clientId));
+    ledger.open(entry.brokerId, entry.brokerCounter, key, true);
+    if (subs.length > 0) await this.#sessions!.outgoingEnqueueCombi(subs, { cmd: 'publish', qos: 1, dup: false, ...entry });
+    ledger.routed(entry.brokerId, entry.brokerCounter);
+    return subs.length > 0;
+  }
+
+  async #publishAgain(aedes: Aedes, { key, entry }: Leftover): Promise<boolean> {
+    const ledger = this.#ledger!;
+    ledger.open(entry.brokerId, entry.brokerCounter, key);
+    const superseded = entry.retain && (await this.#retainedIsNewer(aedes, entry));
+    if (!superseded) {
+      const packet = { cmd: 'publish' as const, qos: 1 as const, dup: false, ...entry };
+      await new Promise<void>((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+    }
+    ledger.routed(entry.brokerId, entry.brokerCounter);
+    return !superseded;
   }
 
   /** A retained message stored after `entry` (same run, higher counter) must not be overwritten by it. */

@@ -5,6 +5,7 @@
 // That is at least once: an entry whose PUBACK never went out (the socket closed first) also
 // stays until then, while its publisher sends it again; subscribers drop copies by event id.
 import type { Level } from 'level';
+import { sublevelOf, type GroupCommit, type Sublevel } from './group-commit.js';
 
 export interface IngressEntry {
   topic: string;
@@ -15,38 +16,59 @@ export interface IngressEntry {
   brokerCounter: number;
 }
 
-type Op = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
-
 const pad = (n: number) => String(n).padStart(16, '0');
-const sublevel = (db: Level<string, Buffer>) => db.sublevel<string, Buffer>('bellhop-ingress', { valueEncoding: 'buffer' });
+
+export interface Leftover {
+  key: string;
+  entry: IngressEntry;
+  /** The durable sessions that had not acknowledged it when they were last written down. */
+  owed?: string[];
+}
 
 export class IngressLog {
-  #db: ReturnType<typeof sublevel>;
+  #db: Sublevel;
+  #owed: Sublevel;
+  #writer: GroupCommit;
   // One run's keys sort together, after any earlier run's (see leftovers()).
   #prefix = pad(Date.now());
-  #ops: Op[] = [];
-  #waiters: Array<(err: Error | null) => void> = [];
-  #scheduled = false;
-  #writing: Promise<void> = Promise.resolve();
 
-  constructor(db: Level<string, Buffer>) {
-    this.#db = sublevel(db);
+  constructor(db: Level<string, Buffer>, writer: GroupCommit) {
+    this.#db = sublevelOf(db, 'bellhop-ingress');
+    this.#owed = sublevelOf(db, 'bellhop-owed');
+    this.#writer = writer;
   }
 
-  /** Resolves once the entry is on disk; entries arriving in the same turn share one batch. */
+  /** The key `add` files an entry under (what `remove` and the delivery ledger name it by). */
+  keyOf(brokerCounter: number): string {
+    return `${this.#prefix}:${pad(brokerCounter)}`;
+  }
+
+  /** Resolves once the entry is on disk; entries arriving in the same turn share one batch (and one sync). */
   add(entry: IngressEntry): Promise<void> {
     const value = Buffer.from(JSON.stringify({ ...entry, payload: entry.payload.toString('base64') }));
-    this.#ops.push({ type: 'put', key: this.#key(entry.brokerCounter), value });
-    return new Promise((resolve, reject) => {
-      this.#waiters.push((err) => (err ? reject(err) : resolve()));
-      this.#schedule();
-    });
+    return this.#writer.write([{ type: 'put', sublevel: this.#db, key: this.keyOf(entry.brokerCounter), value }]);
   }
 
-  /** Forgets an entry once aedes has published it. Not awaited: a late delete only means a repeat after a crash. */
-  remove(brokerCounter: number): void {
-    this.#ops.push({ type: 'del', key: this.#key(brokerCounter) });
-    this.#schedule();
+  /** Forgets an entry once every durable session it was meant for has it. Not awaited: a late delete only means a repeat after a crash. */
+  remove(key: string, noted: boolean): void {
+    this.#writer.queue([{ type: 'del', sublevel: this.#db, key }, ...(noted ? [{ type: 'del' as const, sublevel: this.#owed, key }] : [])]);
+  }
+
+  /** Files messages an older store had queued, owed by the sessions named, ahead of any run's own. */
+  async carryOver(lefts: Array<{ entry: IngressEntry; owed: string[] }>): Promise<void> {
+    const ops = lefts.flatMap(({ entry, owed }, i) => {
+      const key = `${pad(0)}:${pad(i + 1)}`;
+      return [
+        { type: 'put' as const, sublevel: this.#db, key, value: Buffer.from(JSON.stringify({ ...entry, payload: entry.payload.toString('base64') })) },
+        { type: 'put' as const, sublevel: this.#owed, key, value: Buffer.from(JSON.stringify(owed)) },
+      ];
+    });
+    if (ops.length > 0) await this.#writer.write(ops);
+  }
+
+  /** Writes down which sessions still owe the entry, so a restart queues it for them alone. */
+  noteOwed(key: string, clientIds: string[]): void {
+    this.#writer.queue([{ type: 'put', sublevel: this.#owed, key, value: Buffer.from(JSON.stringify(clientIds)) }]);
   }
 
   /**
@@ -54,43 +76,20 @@ export class IngressLog {
    * replays them before it listens). A Pi without a clock chip can boot with its clock behind
    * the last run's, so this run's keys start after the last left over, not at "now".
    */
-  async *leftovers(): AsyncGenerator<{ key: string; entry: IngressEntry }> {
+  async *leftovers(): AsyncGenerator<Leftover> {
+    const owed = new Map<string, string[]>();
+    for await (const [key, value] of this.#owed.iterator()) owed.set(key, JSON.parse(value.toString()) as string[]);
     let last = 0;
     for await (const [key, value] of this.#db.iterator()) {
       last = Math.max(last, Number(key.slice(0, key.indexOf(':'))));
       const raw = JSON.parse(value.toString()) as Omit<IngressEntry, 'payload'> & { payload: string };
-      yield { key, entry: { ...raw, payload: Buffer.from(raw.payload, 'base64') } };
+      const entry = { ...raw, payload: Buffer.from(raw.payload, 'base64') };
+      const clientIds = owed.get(key);
+      yield clientIds ? { key, entry, owed: clientIds } : { key, entry };
+      owed.delete(key);
     }
+    // Notes whose entry is gone (its delete landed, the note's did not).
+    if (owed.size > 0) this.#writer.queue([...owed.keys()].map((key) => ({ type: 'del' as const, sublevel: this.#owed, key })));
     this.#prefix = pad(Math.max(Date.now(), last + 1));
-  }
-
-  async forget(keys: string[]): Promise<void> {
-    if (keys.length > 0) await this.#db.batch(keys.map((key) => ({ type: 'del' as const, key })));
-  }
-
-  /** Waits for every queued write (before the store closes). */
-  async flush(): Promise<void> {
-    while (this.#scheduled || this.#ops.length > 0) await new Promise((r) => setImmediate(r));
-    await this.#writing;
-  }
-
-  #key(counter: number): string {
-    return `${this.#prefix}:${pad(counter)}`;
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      const ops = this.#ops.splice(0);
-      const waiters = this.#waiters.splice(0);
-      if (ops.length === 0) return;
-      // Batches are written in order, so a delete never lands before its put.
-      this.#writing = this.#writing.then(() => this.#db.batch(ops)).then(
-        () => waiters.forEach((w) => w(null)),
-        (err: Error) => waiters.forEach((w) => w(err)),
-      );
-    });
   }
 }

@@ -14,10 +14,11 @@ import type { SlackSink } from '../slack/sink.js';
 import type { SocketApp } from '../slack/socket/socket-app.js';
 import type { SlackApi } from '../slack/api.js';
 import type { SlackHealth } from '../shared/messages.js';
+import type { LocalBroker } from '../shared/local-broker.js';
 
 export async function buildBroker(config: Config, logger: Logger): Promise<BrokerPart> {
   const { BrokerPart } = await import('../broker/broker.js');
-  return new BrokerPart({ config: config.broker, topicPrefix: config.mqtt.topicPrefix, dataDir: config.dataDir, logger });
+  return new BrokerPart({ config: config.broker, topicPrefix: config.mqtt.topicPrefix, dataDir: config.dataDir, dataSync: config.dataSync, logger });
 }
 
 /** `metrics`: a registry shared with the Slack part of the same process (`bellhop start`), so /metrics shows its counters too. */
@@ -25,10 +26,11 @@ export async function buildServer(
   config: Config,
   logger: Logger,
   metrics?: Metrics,
+  localBroker?: LocalBroker,
 ): Promise<{ server: ServerPart; token: string; tokenFile: string | undefined }> {
   const [{ ServerPart }, { resolveApiTokens, TOKEN_FILE }] = await Promise.all([import('../server/server.js'), import('../server/api-token.js')]);
   const { tokens, generated } = resolveApiTokens(config.server.tokens, config.dataDir);
-  const server = new ServerPart({ config, tokens, logger, ...(metrics ? { metrics } : {}) });
+  const server = new ServerPart({ config, tokens, logger, ...(metrics ? { metrics } : {}), ...(localBroker ? { localBroker } : {}) });
   return { server, token: tokens[0]!.token, tokenFile: generated ? join(config.dataDir, TOKEN_FILE) : undefined };
 }
 

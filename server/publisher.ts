@@ -6,6 +6,7 @@ import type { MqttClient } from 'mqtt';
 import type { Envelope } from '../shared/envelope.js';
 import type { Topics } from '../shared/topics.js';
 import type { Metrics } from '../shared/metrics.js';
+import type { LocalBroker } from '../shared/local-broker.js';
 
 /**
  * Nothing was published: the server had no broker connection, so it sent nothing (or the
@@ -61,9 +62,12 @@ export class EventPublisher {
   #metrics: Metrics | undefined;
 
   #qos: 1 | 2;
+  #local: LocalBroker | undefined;
 
-  constructor(client: MqttClient, topics: Topics, timeoutMs: number, metrics?: Metrics, qos: 1 | 2 = 1) {
+  /** `local`: the embedded broker of this process, published to directly instead of through `client`. */
+  constructor(client: MqttClient, topics: Topics, timeoutMs: number, metrics?: Metrics, qos: 1 | 2 = 1, local?: LocalBroker) {
     this.#qos = qos;
+    this.#local = local;
     this.#client = client;
     this.#topics = topics;
     this.#timeoutMs = timeoutMs;
@@ -71,7 +75,7 @@ export class EventPublisher {
   }
 
   get connected(): boolean {
-    return this.#client.connected;
+    return this.#local !== undefined || this.#client.connected;
   }
 
   async publish(envelope: Envelope): Promise<void> {
@@ -93,6 +97,7 @@ export class EventPublisher {
   }
 
   publishRaw(topic: string, payload: string): Promise<void> {
+    if (this.#local) return this.#publishLocal(topic, payload);
     // Refuse rather than queue: a queued message could still go out after we
     // answered 503, and the sender's retry would then post it twice.
     if (!this.#client.connected) return Promise.reject(new BrokerUnavailableError('not connected to the MQTT broker'));
@@ -137,6 +142,22 @@ export class EventPublisher {
       else m.callback(NOT_SENT);
     }
   };
+
+  async #publishLocal(topic: string, payload: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PublishUnconfirmedError(`the broker did not take the publish within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    try {
+      await Promise.race([this.#local!.publish(topic, Buffer.from(payload), this.#qos), late]);
+    } catch (err) {
+      if (err instanceof PublishUnconfirmedError) throw err;
+      // Refused before it was logged (the broker stopping, its store failing): nothing was published.
+      throw new BrokerUnavailableError(`the embedded broker refused the publish: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   #sweep(): void {
     const now = Date.now();

@@ -7,6 +7,7 @@ import { Topics } from '../shared/topics.js';
 import { connectMqtt, mqttSettings, failLoudly, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import { buildApp } from './app.js';
 import { EventPublisher } from './publisher.js';
+import type { LocalBroker } from '../shared/local-broker.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { Metrics } from '../shared/metrics.js';
 import type { ApiToken } from './auth.js';
@@ -25,6 +26,8 @@ export interface ServerPartOptions {
   connectWaitMs?: number;
   /** Shared with other parts of the same process (e.g. the Slack sink) so /metrics shows them too. */
   metrics?: Metrics;
+  /** The embedded broker of this process (`bellhop start`): events are published to it, and the status page fed by it, without a socket. */
+  localBroker?: LocalBroker;
 }
 
 export class ServerPart implements Part {
@@ -90,11 +93,12 @@ export class ServerPart implements Part {
       this.#observer = new MetricsObserver(client, topics, metrics);
       this.#observer.start();
     }
-    const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs, metrics, config.server.publishQos);
+    const local = this.#opts.localBroker;
+    const publisher = new EventPublisher(client, topics, config.server.publishTimeoutMs, metrics, config.server.publishQos, local);
     this.#readiness = { mqtt: () => client.connected, ...this.#readiness };
     const plugins = [...(this.#opts.plugins ?? [])];
     if (config.status.enabled) {
-      const status = new StatusPart({ config: config.status, client, topics, logger: this.#opts.logger, publishTimeoutMs: config.server.publishTimeoutMs });
+      const status = new StatusPart({ config: config.status, client, topics, logger: this.#opts.logger, publishTimeoutMs: config.server.publishTimeoutMs, ...(local ? { local } : {}) });
       await status.start();
       this.#status = status;
       plugins.push(statusPlugin({ status, tokens: this.#opts.tokens, logger: this.#opts.logger }));

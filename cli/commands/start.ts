@@ -22,7 +22,8 @@ export function registerStart(program: Command): void {
         config = { ...config, mqtt: { ...config.mqtt, url: broker.url } };
       }
       const metrics = await sharedMetrics(config);
-      const { server, token, tokenFile } = await buildServer(config, logger, metrics);
+      // The server publishes to the broker of its own process directly (no loopback socket).
+      const { server, token, tokenFile } = await buildServer(config, logger, metrics, broker?.local());
       // Without a bot token the sink runs dry and prints what it would post.
       const slack = await buildSlack(config, logger, print, metrics);
       const socketApp = slack.socketApp;

@@ -21,6 +21,10 @@ import type { DevicesReply, DeviceView, EventSummary, MuteReply, RingReply, Stat
 import { dingCommand } from '../../shared/ding.js';
 import { muteCommand, unmuteTargets } from '../../shared/mute.js';
 import { RetainedPublisher } from './retained.js';
+import type { LocalBroker } from '../../shared/local-broker.js';
+
+/** Events handed over in process are never retained copies. */
+const LOCAL_PACKET = { retain: false } as IPublishPacket;
 
 export interface StatusPartOptions {
   config: StatusConfig;
@@ -30,6 +34,8 @@ export interface StatusPartOptions {
   logger: Logger;
   publishTimeoutMs: number;
   clock?: Clock;
+  /** The embedded broker of this process: the feed of every event comes from it without a socket. */
+  local?: LocalBroker;
 }
 
 /** What the live stream forwards to the page. */
@@ -55,6 +61,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
   #filters: string[];
   #slack: SlackHealth | undefined;
   #retained: RetainedPublisher;
+  #unsubscribeLocal: (() => Promise<void>) | undefined;
   #onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     // The client is shared with the event API: nothing the page keeps may break it.
     try {
@@ -97,7 +104,11 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     // The feed of every event is QoS 0: the page is a best-effort view kept in memory, and a
     // PUBACK per event would double the server's MQTT writes on the ingest hot path.
     const qosOf = (f: string): 0 | 1 => (f === this.#topics.events() ? 0 : 1);
-    subscribeChecked(client, Object.fromEntries(this.#filters.map((f) => [f, { qos: qosOf(f) }])), {
+    const local = this.#opts.local;
+    const events = this.#topics.events();
+    if (local) this.#unsubscribeLocal = await local.subscribe(events, (topic, payload) => this.#onMessage(topic, payload, LOCAL_PACKET));
+    const filters = local ? this.#filters.filter((f) => f !== events) : this.#filters;
+    subscribeChecked(client, Object.fromEntries(filters.map((f) => [f, { qos: qosOf(f) }])), {
       log: this.#log,
       refusedMessage: 'broker refused status subscriptions (ACL?); the page will miss them',
       failedMessage: 'status subscriptions failed',
@@ -106,6 +117,8 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
   }
 
   async stop(): Promise<void> {
+    await this.#unsubscribeLocal?.().catch(() => undefined);
+    this.#unsubscribeLocal = undefined;
     const client = this.#opts.client;
     client.off('message', this.#onMessage);
     client.off('connect', this.#onConnect);

@@ -29,6 +29,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[] }> = [
   { env: 'BELLHOP_MQTT_PORT', path: ['broker', 'port'] },
   { env: 'BELLHOP_MQTT_URL', path: ['mqtt', 'url'] },
   { env: 'BELLHOP_DATA_DIR', path: ['dataDir'] },
+  { env: 'BELLHOP_DATA_SYNC', path: ['dataSync'] },
   { env: 'BELLHOP_GPIO_DRIVER', path: ['device', 'gpio', 'driver'] },
   { env: 'BELLHOP_GPIO_PIN', path: ['device', 'gpio', 'pin'] },
   { env: 'BELLHOP_LOG_LEVEL', path: ['log', 'level'] },

@@ -22,6 +22,11 @@ export type { StatusConfig } from './sections/status.js';
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './data', description: 'Folder for broker persistence and the generated API token. Env: BELLHOP_DATA_DIR.' }),
+    dataSync: Type.Union([Type.Literal('group'), Type.Literal('none')], {
+      default: 'group',
+      description:
+        'group: what the broker and the Slack outbox write before they acknowledge (a PUBACK, so a 202) is grouped per tick and flushed to the disk (fsync) before the acks of that group go out, so it survives a power cut. none: written to the OS cache only; survives a crash of bellhop but a power cut can lose what the kernel had not written back (up to ~30 s on Linux defaults). Env: BELLHOP_DATA_SYNC.',
+    }),
     log: Type.Object(
       {
         level: Type.Union(

@@ -1,5 +1,6 @@
-// bellhop reaches into a few internals of aedes, aedes-persistence-level and mqtt.js (each
-// place says why). package.json pins those three exactly; this test fails on an upgrade that
+// bellhop reaches into a few internals of aedes, aedes-persistence (whose in-memory engine
+// broker/sessions.ts subclasses), aedes-persistence-level (read once, to carry an older store
+// over) and mqtt.js (each place says why). package.json pins those exactly; this test fails on an upgrade that
 // renames or reshapes one of them, before a silent misbehaviour in production can.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -9,6 +10,8 @@ import { once } from 'node:events';
 import { Aedes, type Client } from 'aedes';
 import { Level } from 'level';
 import levelPersistence from 'aedes-persistence-level';
+import LegacyPersistence from 'aedes-persistence-level/asyncPersistence.js';
+import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -18,9 +21,9 @@ afterEach(async () => {
 });
 
 describe('the library internals bellhop patches', () => {
-  it('pins aedes, aedes-persistence-level and mqtt to the exact versions installed', () => {
+  it('pins aedes, aedes-persistence, aedes-persistence-level and mqtt to the exact versions installed', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
-    for (const name of ['aedes', 'aedes-persistence-level', 'mqtt']) {
+    for (const name of ['aedes', 'aedes-persistence', 'aedes-persistence-level', 'mqtt']) {
       // Read from node_modules directly: aedes' `exports` hides its package.json.
       const installed = (JSON.parse(readFileSync(new URL(`../../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
       expect(pkg.dependencies[name], name).toBe(installed);
@@ -34,11 +37,16 @@ describe('the library internals bellhop patches', () => {
     await db.open();
     cleanups.push(() => db.close());
 
-    // broker/broker.ts wraps outgoingEnqueueCombi to queue at the subscription's QoS.
-    const persistence = levelPersistence(db) as unknown as Record<string, unknown>;
-    expect(typeof persistence.outgoingEnqueueCombi).toBe('function');
+    // broker/legacy-store.ts reads an older store through these.
+    const legacy = new LegacyPersistence(db) as unknown as Record<string, unknown>;
+    for (const name of ['setup', 'createRetainedStream', 'subscriptionsByClient', 'outgoingStream']) expect(typeof legacy[name], name).toBe('function');
+    // broker/sessions.ts overrides these methods of the in-memory engine, each calling it.
+    const memory = MemoryPersistence.prototype as unknown as Record<string, unknown>;
+    for (const name of ['addSubscriptions', 'removeSubscriptions', 'cleanSubscriptions', 'storeRetained', 'outgoingEnqueue', 'outgoingEnqueueCombi', 'outgoingClearMessageId', 'outgoingUpdate', 'incomingGetPacket', 'putWill', 'getWill', 'delWill', 'streamWill', 'subscriptionsByClient', 'subscriptionsByTopic']) {
+      expect(typeof memory[name], name).toBe('function');
+    }
 
-    const aedes = await Aedes.createBroker({ persistence: persistence as never });
+    const aedes = await Aedes.createBroker({ persistence: levelPersistence(db) as never });
     cleanups.push(() => new Promise<void>((resolve) => aedes.close(() => resolve())));
     // broker/broker.ts numbers QoS 1 publishes itself (brokerId/brokerCounter) for the ingress log.
     const broker = aedes as unknown as { id: unknown; counter: unknown };
