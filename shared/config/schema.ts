@@ -25,7 +25,7 @@ export const ConfigSchema = Type.Object(
     dataSync: Type.Union([Type.Literal('group'), Type.Literal('none')], {
       default: 'group',
       description:
-        'group: what the broker and the Slack outbox write before they acknowledge (a PUBACK, so a 202) is grouped per tick and flushed to the disk (fsync) before the acks of that group go out, so it survives a power cut. none: written to the OS cache only; survives a crash of bellhop but a power cut can lose what the kernel had not written back (up to ~30 s on Linux defaults). Env: BELLHOP_DATA_SYNC.',
+        'group: what the embedded broker writes before it acknowledges (a PUBACK, so a 202) is grouped per tick and flushed to the disk (fsync) before the acks of that group go out, so it survives a power cut. none: written to the OS cache only; survives a crash of bellhop but a power cut can lose what the kernel had not written back (up to ~30 s on Linux defaults). Env: BELLHOP_DATA_SYNC.',
     }),
     log: Type.Object(
       {
