@@ -19,7 +19,7 @@ async function world(): Promise<{ broker: BrokerPart; server: ServerPart; writte
   const base = testConfig();
   const written: string[] = [];
   const watchStore = (db: Level<string, Buffer>) => {
-    const batch = db.batch.bind(db) as (ops: Array<{ type: string; value?: Buffer }>, opts?: object) => Promise<void>;
+    const batch = db.batch.bind(db) as unknown as (ops: Array<{ type: string; value?: Buffer }>, opts?: object) => Promise<void>;
     (db as unknown as { batch: typeof batch }).batch = async (ops, opts) => {
       await batch(ops, opts);
       for (const op of ops) if (op.type === 'put' && op.value?.toString().startsWith('{"topic"')) written.push(op.value.toString());
