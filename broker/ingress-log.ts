@@ -1,9 +1,9 @@
-// QoS 1 publishes from clients, kept on disk from before their PUBACK until aedes has
-// stored and routed them. aedes answers PUBACK first and publishes after, so a crash in
-// between lost a message its publisher had been told was safe. Whatever is still here at
-// the next start was acknowledged and maybe never routed: the broker publishes it again.
-// That is at least once: an entry whose PUBACK never went out (the socket closed first) also
-// stays until then, while its publisher sends it again; subscribers drop copies by event id.
+// QoS 1/2 publishes, kept on disk from before their PUBACK until every durable session meant
+// to get them has acknowledged them (the delivery ledger says when). aedes answers PUBACK
+// before it stores and routes, and the sessions' queues live in memory, so this log is what
+// a restart delivers from: an entry with an "owed" note is queued again for the sessions
+// named; one without (a crash in its first second) is published again to everyone. That is
+// at least once; subscribers drop copies by event id.
 import type { Level } from 'level';
 import { sublevelOf, type GroupCommit, type Sublevel } from './group-commit.js';
 
