@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../shared/config/load.js';
 import { packageRoot, packageVersion } from '../../shared/version.js';
 import { print } from '../context.js';
+import { unitGpioChip, withGpioChip } from '../../device/gpio/systemd-unit.js';
 
 export type ServiceKind = 'agent' | 'server';
 
@@ -89,6 +90,7 @@ export function planInstall(opts: InstallOptions): InstallPlan {
     gpioGroup,
     systemdVersion: opts.systemdVersion ?? systemdVersion(),
     notes,
+    gpioChip: files.gpio ? unitGpioChip(root, notes) : undefined,
   });
 
   steps.push(...createUserSteps(root, user, gpioGroup));
@@ -217,6 +219,8 @@ interface RenderOptions {
   gpioGroup: boolean;
   systemdVersion: number;
   notes: string[];
+  /** The one /dev/gpiochipN the unit may open (device/gpio/systemd-unit.ts). */
+  gpioChip?: string | undefined;
 }
 
 /** The template with this installation's paths and the target's capabilities. */
@@ -226,6 +230,7 @@ export function renderUnit(template: string, o: RenderOptions): string {
   lines = lines.map((l) => l.replace(/^(Exec\w+=)\/usr\/bin\/env bellhop\b/, `$1${exec}`));
   lines = lines.map((l) => l.replace(/^User=.*/, `User=${o.user}`).replace(/^Group=.*/, `Group=${o.user}`));
   if (!o.gpioGroup) lines = lines.filter((l) => !l.startsWith('SupplementaryGroups=gpio'));
+  lines = withGpioChip(lines, o.gpioChip);
   if (o.systemdVersion < BACKOFF_SINCE) {
     lines = lines.filter((l) => !/^(RestartSteps|RestartMaxDelaySec)=/.test(l) && !l.startsWith('# Back-off:'));
   }

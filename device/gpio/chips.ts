@@ -42,8 +42,8 @@ export interface ResolvedPin {
 export function readChips(root = SYSFS_GPIO_ROOT): GpioChip[] {
   if (!existsSync(root)) {
     throw new GpioSetupError(
-      `${root} does not exist: this kernel offers no sysfs GPIO (not a Raspberry Pi, or CONFIG_GPIO_SYSFS is off). ` +
-        'To try bellhop without a bell, set device.gpio.driver: sim.',
+      `${root} does not exist: this kernel offers no sysfs GPIO (not a Raspberry Pi, or CONFIG_GPIO_SYSFS is off, as on Raspberry Pi OS Trixie). ` +
+        'Where /dev/gpiochip* exists set device.gpio.driver: gpiod (or auto); to try bellhop without a bell, device.gpio.driver: sim.',
     );
   }
   let names: string[];
@@ -65,8 +65,8 @@ export function readChips(root = SYSFS_GPIO_ROOT): GpioChip[] {
   return chips.sort((a, b) => a.base - b.base);
 }
 
-/** The chip wired to the 40-pin header, if the kernel reports one we know. */
-export function findHeaderChip(chips: readonly GpioChip[]): GpioChip | undefined {
+/** The chip wired to the 40-pin header, if the kernel reports one we know (sysfs or character device). */
+export function findHeaderChip<T extends { label: string }>(chips: readonly T[]): T | undefined {
   for (const label of HEADER_CHIP_LABELS) {
     const chip = chips.find((c) => c.label === label);
     if (chip) return chip;

@@ -48,7 +48,7 @@ describe('config errors: all at once', () => {
       lines(
         'broker.users.0.password: required, expected a string of at least 8 characters',
         'server.port: expected an integer 0-65535, got 70000',
-        'device.gpio.driver: expected one of "auto", "onoff", "mock", "sim", got "magic"',
+        'device.gpio.driver: expected one of "auto", "onoff", "gpiod", "mock", "sim", got "magic"',
         'slack.defaultChanel: unknown key (did you mean defaultChannel?)',
       ),
     );
@@ -150,7 +150,7 @@ describe('config errors: values from variables', () => {
   it('names the BELLHOP_* variable that set a bad value, not only the key the user never wrote', () => {
     expect(errorOf(() => loadConfig({ env: { BELLHOP_HTTP_PORT: 'abc' } }))).toBe('BELLHOP_HTTP_PORT=abc: server.port: expected an integer 0-65535, got "abc"');
     expect(errorOf(() => loadConfig({ env: { BELLHOP_GPIO_DRIVER: 'nope' } }))).toBe(
-      'BELLHOP_GPIO_DRIVER=nope: device.gpio.driver: expected one of "auto", "onoff", "mock", "sim", got "nope"',
+      'BELLHOP_GPIO_DRIVER=nope: device.gpio.driver: expected one of "auto", "onoff", "gpiod", "mock", "sim", got "nope"',
     );
     expect(errorOf(() => loadConfig({ env: { BELLHOP_DEVICE_ID: 'all' } }))).toBe('BELLHOP_DEVICE_ID=all: device.id: "all" is reserved for the broadcast topic');
   });

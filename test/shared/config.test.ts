@@ -37,7 +37,7 @@ describe('config', () => {
     );
     expect(errorOf(() => parseConfig({ server: { port: 70000 } }))).toBe('server.port: expected an integer 0-65535, got 70000');
     expect(errorOf(() => parseConfig({ server: { colour: 'red' } }))).toBe('server.colour: unknown key');
-    expect(errorOf(() => parseConfig({ device: { gpio: { driver: 'magic' } } }))).toMatch(/^device\.gpio\.driver: expected one of "auto", "onoff", "mock", "sim", got "magic"$/);
+    expect(errorOf(() => parseConfig({ device: { gpio: { driver: 'magic' } } }))).toMatch(/^device\.gpio\.driver: expected one of "auto", "onoff", "gpiod", "mock", "sim", got "magic"$/);
   });
 
   it('does not echo secrets in its errors', () => {

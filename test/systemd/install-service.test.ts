@@ -68,7 +68,7 @@ describe('bellhop install-service', () => {
     expect(statSync(env).mode & 0o777).toBe(0o640);
     expect(statSync(yaml).mode & 0o777).toBe(0o640);
     const config = loadConfig({ file: yaml, env: envFile(env) });
-    expect(config.device.gpio).toMatchObject({ driver: 'onoff', pin: 17 });
+    expect(config.device.gpio).toMatchObject({ driver: 'auto', pin: 17 });
     expect(config.device.mqtt.password).toBe('paste-the-device-password-here');
     expect(config.mqtt.url).toMatch(/^mqtt:\/\//);
   });

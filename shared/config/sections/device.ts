@@ -41,9 +41,11 @@ export const DeviceSection = Type.Object(
     reconnectMaxMs: Ms(60_000, 1000, 600_000, 'Longest wait between reconnect attempts: the wait starts at mqtt.reconnectMs and doubles after each failed attempt.'),
     gpio: Type.Object(
       {
-        driver: Type.Union([Type.Literal('auto'), Type.Literal('onoff'), Type.Literal('mock'), Type.Literal('sim')], {
+        driver: Type.Union([Type.Literal('auto'), Type.Literal('onoff'), Type.Literal('gpiod'), Type.Literal('mock'), Type.Literal('sim')], {
           default: 'auto',
-          description: 'onoff drives a real pin; sim prints each ding; mock records writes (tests); auto = onoff where /sys/class/gpio exists, else sim. Env: BELLHOP_GPIO_DRIVER.',
+          description:
+            'onoff drives a real pin over sysfs (/sys/class/gpio); gpiod over the GPIO character device (/dev/gpiochipN) with libgpiod\'s tools (package gpiod, 1.6 or 2.x); sim prints each ding; mock records writes (tests); ' +
+            'auto = onoff where /sys/class/gpio exists, else gpiod where /dev/gpiochip* exists, else sim. Env: BELLHOP_GPIO_DRIVER.',
         }),
         pin: Type.Integer({ minimum: 0, maximum: 53, default: 17, description: 'BCM pin number of the hammer (the GPIO number on pinout diagrams, not the header position). Env: BELLHOP_GPIO_PIN.' }),
         sysfsNumber: Type.Optional(
