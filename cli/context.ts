@@ -12,8 +12,12 @@ export const print = (line: string): void => {
 };
 
 export function setup(cmd: Command): { config: Config; logger: Logger } {
-  const { config: file, logFormat } = cmd.optsWithGlobals<{ config?: string; logFormat?: string }>();
-  const config = loadConfig({ file, ...(logFormat ? { overrides: { log: { format: logFormat } } } : {}) });
+  type Flags = { config?: string; logFormat?: Config['log']['format']; logLevel?: Config['log']['level'] };
+  const { config: file, logFormat, logLevel } = cmd.optsWithGlobals<Flags>();
+  const log: Partial<Config['log']> = { ...(logFormat ? { format: logFormat } : {}), ...(logLevel ? { level: logLevel } : {}) };
+  const loaded = loadConfig({ file, ...(logFormat || logLevel ? { overrides: { log } } : {}) });
+  // A flag wins over BELLHOP_LOG_* too (commander has checked its value against the choices).
+  const config = { ...loaded, log: { ...loaded.log, ...log } };
   return { config, logger: createLogger(config.log.level, destination(config.log.format)) };
 }
 

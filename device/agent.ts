@@ -232,16 +232,18 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       if (err instanceof EnvelopeError) return void this.#log.warn({ topic: packet.topic, err: err.message }, 'ignored a malformed message');
       throw err;
     }
-    const log = this.#log.child({ eventId: envelope.id });
+    const eventId = envelope.id;
     // A copy of an event already handled is acked with no strike and no second report.
-    if (!this.#remember(envelope)) return void log.debug('duplicate delivery; already handled');
-    const decision = this.#decide(envelope, isDing, packet.retain, log);
+    if (!this.#remember(envelope)) return void this.#log.debug({ eventId }, 'duplicate delivery; already handled');
+    const decision = this.#decide(envelope, isDing, packet.retain);
     const outcome: RingOutcome =
       'suppressed' in decision ? { eventId: envelope.id, strikes: 0, suppressed: decision.suppressed } : await this.#bell!.ring(decision.request);
     const at = new Date(this.#clock.now()).toISOString();
     const report: RangReport = { eventId: envelope.id, deviceId: this.deviceId, type: envelope.type, strikes: outcome.strikes, at };
     if (outcome.suppressed) report.suppressed = outcome.suppressed;
-    log.info({ strikes: report.strikes, suppressed: report.suppressed, type: envelope.type }, 'bell handled event');
+    // Debug, not info: a line per event is what the default deployment could least afford
+    // (`--log-level debug` follows each event id; the rang report says the same to everyone).
+    this.#log.debug({ eventId, strikes: report.strikes, suppressed: report.suppressed, type: envelope.type }, 'bell handled event');
     this.#reports?.publish(this.#topics.device(this.deviceId, 'rang'), JSON.stringify(report));
     if (outcome.strikes > 0) {
       this.#lastRing = { eventId: envelope.id, at };
@@ -280,11 +282,12 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   }
 
   /** Mute, quiet hours and catch-up; the controller then applies the safety rules. */
-  #decide(envelope: Envelope, isDing: boolean, retained: boolean, log: Logger): { request: RingRequest } | { suppressed: SuppressReason } {
+  #decide(envelope: Envelope, isDing: boolean, retained: boolean): { request: RingRequest } | { suppressed: SuppressReason } {
     const device = this.#opts.config.device;
+    const eventId = envelope.id;
     const now = this.#clock.now();
     if (isDing && retained) {
-      log.warn('ignored a retained ding command: dings must never be retained (it would ring again after every reconnect)');
+      this.#log.warn({ eventId }, 'ignored a retained ding command: dings must never be retained (it would ring again after every reconnect)');
       return { suppressed: 'expired' };
     }
     if (this.#mute!.isMuted(now)) return { suppressed: 'muted' };
@@ -304,7 +307,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       case 'caught-up':
         return { suppressed: 'caught-up' };
       case 'ring-once':
-        log.info({ ageMs }, 'events waited while the bell was offline: one strike for all of them');
+        this.#log.info({ eventId, ageMs }, 'events waited while the bell was offline: one strike for all of them');
         return { request: { ...request, strikes: 1 } };
     }
   }

@@ -67,11 +67,12 @@ export class BellController {
   ring(request: RingRequest): Promise<RingOutcome> {
     const ageMs = this.#clock.now() - Date.parse(request.time);
     if (request.ttlMs !== undefined && !(ageMs <= request.ttlMs)) {
-      this.#log.info({ eventId: request.eventId, ageMs, ttlMs: request.ttlMs }, 'command expired before it arrived (or the clocks disagree)');
+      // Per event, so at debug like the agent's own line; the rang report carries `expired`.
+      this.#log.debug({ eventId: request.eventId, ageMs, ttlMs: request.ttlMs }, 'command expired before it arrived (or the clocks disagree)');
       return Promise.resolve({ eventId: request.eventId, strikes: 0, suppressed: 'expired' });
     }
     if (!(ageMs <= this.#rules.maxEventAgeSeconds * 1000)) {
-      this.#log.info({ eventId: request.eventId, ageMs }, 'event too old to ring');
+      this.#log.debug({ eventId: request.eventId, ageMs }, 'event too old to ring');
       return Promise.resolve({ eventId: request.eventId, strikes: 0, suppressed: 'too-old' });
     }
     const run = this.#tail.then(() => this.#run(request));

@@ -1,6 +1,9 @@
 // Quiet hours: windows of local time, in a chosen time zone, when the bell stays
 // silent. A window past midnight (22:00-07:00) ends the next morning and belongs
 // to the day it starts on; start equal to end means the whole day.
+// The Intl formatter is made only when a window is configured or a zone named: the first
+// Intl.DateTimeFormat of a process maps ICU's locale and zone data, about 7 MB of a Pi
+// agent's memory that a bell without quiet hours never needs.
 import { WEEKDAYS, type QuietHoursConfig } from '../shared/config/sections/device.js';
 
 const WEEKDAY_INDEX: Readonly<Record<string, number>> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
@@ -14,16 +17,11 @@ interface Window {
 export class QuietHours {
   #windows: Window[];
   #bypass: ReadonlySet<string>;
-  #format: Intl.DateTimeFormat;
+  #format: Intl.DateTimeFormat | undefined;
 
   /** Throws on an unknown time zone, so a typo fails at start instead of at night. */
   constructor(rules: QuietHoursConfig) {
-    const timeZone = rules.timeZone === 'local' ? undefined : rules.timeZone;
-    try {
-      this.#format = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    } catch {
-      throw new Error(`device.quietHours.timeZone: unknown time zone "${rules.timeZone}" (use an IANA name such as Europe/Berlin, or "local")`);
-    }
+    if (rules.windows.length > 0 || rules.timeZone !== 'local') this.#format = localFormat(rules.timeZone);
     this.#windows = rules.windows.map((w) => ({
       start: minutes(w.start),
       end: minutes(w.end),
@@ -53,9 +51,17 @@ export class QuietHours {
   }
 
   #local(at: number): { day: number; minute: number } {
-    const parts = this.#format.formatToParts(at);
+    const parts = this.#format!.formatToParts(at);
     const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
     return { day: WEEKDAY_INDEX[get('weekday')] ?? 0, minute: Number(get('hour')) * 60 + Number(get('minute')) };
+  }
+}
+
+function localFormat(zone: string): Intl.DateTimeFormat {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone === 'local' ? undefined : zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  } catch {
+    throw new Error(`device.quietHours.timeZone: unknown time zone "${zone}" (use an IANA name such as Europe/Berlin, or "local")`);
   }
 }
 

@@ -4,6 +4,7 @@ import { announceSlack, buildAgent, buildBroker, buildServer, buildSlack, descri
 import { Runner } from '../run.js';
 import { InstanceFile } from '../instance-file.js';
 import { print, setup } from '../context.js';
+import { PrintBudget } from '../../shared/print-budget.js';
 
 export function registerStart(program: Command): void {
   program
@@ -32,10 +33,11 @@ export function registerStart(program: Command): void {
       await runner.start(server);
       const { agent, driver } = await buildAgent(config, logger, print);
       runner.onEmergency(() => agent.emergencyLow());
-      agent.on('rang', (report, event) => {
-        const what = report.suppressed ? `did not ring (${report.suppressed})` : `rang ${report.strikes}x`;
-        print(`${report.deviceId} ${what} for ${event.type} ${event.id}`);
-      });
+      // One line a ring while they are few; under a flood the first few a second, then a count.
+      const rings = new PrintBudget(print, { what: 'events handled', prefix: `${config.device.id} ` });
+      agent.on('rang', (report, event) =>
+        rings.line(() => `${report.deviceId} ${report.suppressed ? `did not ring (${report.suppressed})` : `rang ${report.strikes}x`} for ${event.type} ${event.id}`),
+      );
       await runner.start(agent);
       await runner.start(slack.sink);
       if (socketApp) await runner.start(socketApp);

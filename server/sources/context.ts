@@ -166,7 +166,7 @@ export async function deliver(
   }
   const outcome = await ctx.deliveries.once(`${opts.source}:${opts.deliveryKey}`, publish);
   if (outcome.duplicate) {
-    request.log.info({ source: opts.source, deliveryId: opts.deliveryKey, eventId: outcome.ids[0] }, 'redelivery not published again');
+    request.log.debug({ source: opts.source, deliveryId: opts.deliveryKey, eventId: outcome.ids[0] }, 'redelivery not published again');
     return reply.code(200).send({ status: 'duplicate', id: outcome.ids[0] });
   }
   return accepted();
@@ -181,8 +181,9 @@ export function deliveryEventId(source: string, deliveryKey: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
+/** At debug, like every per-event line: `--log-level debug` follows the event id from here. */
 function logAccepted(request: FastifyRequest, envelope: Envelope): void {
-  request.log.info({ eventId: envelope.id, type: envelope.type, source: envelope.source }, 'event accepted');
+  request.log.debug({ eventId: envelope.id, type: envelope.type, source: envelope.source }, 'event accepted');
 }
 
 /** First non-empty header value. */

@@ -71,10 +71,10 @@ export function signedEvents(ctx: SourceContext, config: StandardWebhooksConfig)
         return envelopes.map((e) => e.id);
       });
       if (outcome.duplicate) {
-        request.log.info({ source, deliveryId: webhookId }, 'redelivery not published again');
+        request.log.debug({ source, deliveryId: webhookId }, 'redelivery not published again');
         return reply.code(200).send({ ids: outcome.ids, status: 'duplicate' });
       }
-      for (const e of envelopes) request.log.info({ eventId: e.id, type: e.type }, 'event accepted');
+      for (const e of envelopes) request.log.debug({ eventId: e.id, type: e.type }, 'event accepted');
       return reply.code(202).send({ ids: outcome.ids });
     },
   };

@@ -2,9 +2,9 @@
 // Every mistake found becomes one line of a single ConfigError, so a config is fixed in
 // one round, not one restart per typo; each line starts with the key path.
 import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Value } from '@sinclair/typebox/value';
 import { Kind, type TSchema } from '@sinclair/typebox';
-import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 import { sourcesProblems } from './sections/sources.js';
 import { EVENT_TYPES, makeTypeFilter } from '../event-types.js';
@@ -58,6 +58,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (file) {
     if (!existsSync(file)) throw new ConfigError(`config file ${file}: not found`);
     const text = readFileSync(file, 'utf8');
+    // Loaded only for a file (and synchronously: loadConfig is sync): a process on defaults and env never pays for it.
+    const { parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     const doc = parseDocument(text);
     if (doc.errors.length > 0) throw new ConfigError(yamlProblems(file, text, doc.errors));
     raw = doc.toJS() ?? {};
