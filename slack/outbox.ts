@@ -4,14 +4,19 @@
 // records double as the dedup memory (bounded: the oldest are pruned) and keep
 // what a later chat.update needs: the envelope, the rings, where it was posted.
 //
-// Writes are serialised (one read-modify-write at a time, each one atomic batch), but
-// not first come, first served: completions (recording that Slack took a job) jump
-// ahead of the intake of new events, so at a crash few posts are left unrecorded. A
-// post or digest is marked as attempted on disk before it is sent, so a restart knows
-// to look for it in Slack before sending it again, and marked with Slack's answer as soon as
-// it comes, so a restart needs no lookup for a post that was only waiting to be recorded.
+// Read-modify-writes are serialised (one at a time, each one atomic batch), but not first
+// come, first served: completions (recording that Slack took a job) jump ahead of the
+// intake of new events, so at a crash few posts are left unrecorded. Their batches go to
+// disk grouped (shared/group-commit.ts): all that one tick produced is one LevelDB write,
+// synced unless `dataSync: none`, and each transaction resolves (so its MQTT message is
+// acknowledged) only once its group is on disk. The next transaction does not wait for
+// that write: it reads the event records still on their way from memory. A post or digest
+// is marked as attempted on disk before it is sent, so a restart knows to look for it in
+// Slack before sending it again, and marked with Slack's answer as soon as it comes, so a
+// restart needs no lookup for a post that was only waiting to be recorded.
 import { randomBytes } from 'node:crypto';
 import { Level } from 'level';
+import { GroupCommit } from '../shared/group-commit.js';
 import type { Envelope } from '../shared/envelope.js';
 import { CHANNEL_ID } from './ids.js';
 import type { BatchOp, EventRecord, Job, Section, Sections, ThreadRoot } from './outbox-records.js';
@@ -20,6 +25,11 @@ import { openStore } from '../shared/data-folder.js';
 export type * from './outbox-records.js';
 
 const pad = (seq: number) => String(seq).padStart(16, '0');
+
+/** A section of the store: JSON values, whatever the section holds (BatchOp types them). */
+const jsonSection = (db: Level<string, unknown>, where: Section) => db.sublevel<string, unknown>(where, { valueEncoding: 'json' });
+type Sub = ReturnType<typeof jsonSection>;
+type LevelOp = { type: 'put'; sublevel: Sub; key: string; value: unknown } | { type: 'del'; sublevel: Sub; key: string };
 
 /** Reads and writes gathered by one transaction, written in one atomic batch. */
 export class Tx {
@@ -85,28 +95,40 @@ export class Outbox {
   #queue: Array<{ urgent: boolean; run: () => Promise<void> }> = [];
   #busy = false;
   #idle: Array<() => void> = [];
-  /** Attempt marks being written (outside the queue: each touches one job record only). */
-  #marks = new Set<Promise<void>>();
+  #commit: GroupCommit<LevelOp> | undefined;
+  /** The ids of every event record kept (at most dedupSize and those still being delivered): a new event costs no read. */
+  #known = new Set<string>();
+  /** Event records written by a transaction whose group is not on disk yet (null: deleted). */
+  #unwritten = new Map<string, EventRecord | null>();
+  #sync: boolean;
+  #watchStore: ((db: Level<string, unknown>) => void) | undefined;
   #id = '';
   #channels = new Map<string, string>();
 
-  constructor(dir: string, dedupSize: number) {
+  /** `sync`: fsync each group of writes (`dataSync: group`, the default); `watchStore`: tests see the store opened. */
+  constructor(dir: string, dedupSize: number, opts: { sync?: boolean; watchStore?: (db: Level<string, unknown>) => void } = {}) {
     this.#dir = dir;
     this.#limit = dedupSize;
+    this.#sync = opts.sync ?? true;
+    this.#watchStore = opts.watchStore;
   }
 
   async open(): Promise<{ jobs: Job[]; threads: Map<string, ThreadRoot> }> {
     const db = new Level<string, unknown>(this.#dir, { valueEncoding: 'json' });
     await openStore(db, this.#dir, 'the Slack outbox');
     this.#db = db;
+    this.#watchStore?.(db);
+    // A failed group rejects the transactions that wrote it; nothing writes without waiting.
+    this.#commit = new GroupCommit<LevelOp>((ops, options) => db.batch(ops, options), { sync: this.#sync, onError: () => undefined });
     const jobs: Job[] = [];
     for await (const job of this.#sub('jobs').values()) {
       jobs.push(job);
       this.trackJob(job, +1);
       this.#seq = Math.max(this.#seq, job.seq);
     }
-    for await (const key of this.#sub('order').keys()) {
+    for await (const [key, { id }] of this.#sub('order').iterator()) {
       this.#records += 1;
+      this.#known.add(id);
       this.#seq = Math.max(this.#seq, Number(key));
     }
     const threads = new Map<string, ThreadRoot>();
@@ -160,15 +182,8 @@ export class Outbox {
     return this.#putJobNow(job);
   }
 
-  async #putJobNow(job: Job): Promise<void> {
-    const db = this.#open();
-    const write = db.batch([{ type: 'put', sublevel: this.#sub('jobs'), key: pad(job.seq), value: job }]);
-    this.#marks.add(write);
-    try {
-      await write;
-    } finally {
-      this.#marks.delete(write);
-    }
+  #putJobNow(job: Job): Promise<void> {
+    return this.writeBatch([{ type: 'put', where: 'jobs', key: pad(job.seq), value: job }]);
   }
 
   nextSeq(): number {
@@ -186,12 +201,21 @@ export class Outbox {
   }
 
   async getRecord(eventId: string): Promise<EventRecord | undefined> {
+    if (!this.#known.has(eventId)) return undefined;
+    const unwritten = this.#unwritten.get(eventId);
+    // A copy, as a read from disk would be: a transaction may change it and then fail.
+    if (unwritten !== undefined) return unwritten === null ? undefined : structuredClone(unwritten);
     return this.#sub('events').get(eventId);
   }
 
-  /** Stores a new event and its jobs in one batch (then forgets the oldest events beyond the limit). */
-  async accept(event: Envelope, jobs: (seq: number) => Job[]): Promise<Job[]> {
+  /**
+   * Stores a new event and its jobs in one batch (then forgets the oldest events beyond the
+   * limit); undefined when the event is known already (a redelivery), checked in the same
+   * transaction so two copies taken together cannot both be stored.
+   */
+  async accept(event: Envelope, jobs: (seq: number) => Job[]): Promise<Job[] | undefined> {
     return this.transaction(async (tx) => {
+      if (await tx.record(event.id)) return undefined;
       const seq = this.nextSeq();
       const created = jobs(seq);
       tx.putRecord(event.id, { seq, event, rangs: [], refs: [] });
@@ -200,7 +224,7 @@ export class Outbox {
       tx.ops.push(() => (this.#records += 1));
       return created;
     }).then(async (created) => {
-      await this.#prune();
+      if (created) await this.#prune();
       return created;
     });
   }
@@ -215,15 +239,20 @@ export class Outbox {
       const entry = {
         urgent,
         run: async () => {
+          const tx = new Tx(this);
+          let written: Promise<void>;
+          let result: T;
           try {
-            const tx = new Tx(this);
-            const result = await fn(tx);
-            await this.writeBatch(tx.batch);
+            result = await fn(tx);
+            written = this.writeBatch(tx.batch);
+          } catch (err) {
+            return reject(err as Error);
+          }
+          // The next transaction runs meanwhile; this one is done when its group is on disk.
+          written.then(() => {
             for (const op of tx.ops) op();
             resolve(result);
-          } catch (err) {
-            reject(err as Error);
-          }
+          }, reject);
         },
       };
       const firstOrdinary = urgent ? this.#queue.findIndex((e) => !e.urgent) : -1;
@@ -247,26 +276,37 @@ export class Outbox {
     });
   }
 
-  /** Resolves once no transaction is running or waiting and no attempt mark is being written. */
+  /** Resolves once no transaction is running or waiting and every write is on disk. */
   async #settled(): Promise<void> {
-    while (this.#busy || this.#queue.length > 0 || this.#marks.size > 0) {
-      if (this.#busy || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
-      else await Promise.allSettled([...this.#marks]);
-    }
+    while (this.#busy || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    await this.#commit?.flush();
   }
 
-  async writeBatch(ops: BatchOp[]): Promise<void> {
-    if (ops.length === 0) return;
+  /** Writes `ops` with the current group; resolves once that group is on disk. */
+  writeBatch(ops: BatchOp[]): Promise<void> {
+    if (ops.length === 0) return Promise.resolve();
     const db = this.#open();
     // One batch spans sections of different value types; BatchOp ties each value to its section.
-    const section = (where: Section) => db.sublevel<string, unknown>(where, { valueEncoding: 'json' });
-    await db.batch(
-      ops.map((op) =>
-        op.type === 'put'
-          ? { type: 'put' as const, sublevel: section(op.where), key: op.key, value: op.value }
-          : { type: 'del' as const, sublevel: section(op.where), key: op.key },
-      ),
-    );
+    const section = (where: Section) => jsonSection(db, where);
+    const unwritten: Array<[string, EventRecord | null]> = [];
+    const levelOps = ops.map((op): LevelOp => {
+      if (op.where === 'events') unwritten.push([op.key, op.type === 'put' ? op.value : null]);
+      return op.type === 'put'
+        ? { type: 'put', sublevel: section(op.where), key: op.key, value: op.value }
+        : { type: 'del', sublevel: section(op.where), key: op.key };
+    });
+    for (const [key, value] of unwritten) {
+      this.#unwritten.set(key, value);
+      if (value) this.#known.add(key);
+      else this.#known.delete(key);
+    }
+    const forget = () => {
+      // Unless a later transaction has written the record again.
+      for (const [key, value] of unwritten) if (this.#unwritten.get(key) === value) this.#unwritten.delete(key);
+    };
+    const written = this.#commit!.write(levelOps);
+    written.then(forget, forget);
+    return written;
   }
 
   trackJob(job: Job, delta: 1 | -1): void {

@@ -21,6 +21,7 @@ import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
 import { fingerprintOf, threadedTypes } from './fingerprint.js';
+import { ackWhenStored } from './acks-when-stored.js';
 import { Outbox, type DigestJob, type Job, type PostJob } from './outbox.js';
 import { Router } from './router.js';
 import { ThreadBook } from './thread-book.js';
@@ -36,7 +37,7 @@ export interface SlackSinkOptions {
   /** How long start() waits for the broker before going on without it (default 5 s). */
   connectWaitMs?: number;
   /** Where the outbox lives; tests pass one that fails on demand. */
-  createOutbox?: (dir: string, dedupSize: number) => Outbox;
+  createOutbox?: (dir: string, dedupSize: number, opts: { sync: boolean }) => Outbox;
   /** No bot token: reports say "dry run" so the status page does not claim a post. */
   dryRun?: boolean;
   /** Back-off of auth.test while Slack refuses the token (default 30 s doubling to 10 min); tests pass less. */
@@ -71,7 +72,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
   #reports: ReportOutbox | undefined;
   #health: HealthState;
   #feed: HealthFeed;
-  #intake: Promise<unknown> = Promise.resolve();
+  #intake: { drained: () => Promise<void> } | undefined;
   #stopping = false;
 
   constructor(opts: SlackSinkOptions) {
@@ -109,7 +110,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const { config } = this.#opts;
     const slack = config.slack;
     this.#stopping = false;
-    const outbox = (this.#opts.createOutbox ?? ((dir, size) => new Outbox(dir, size)))(join(config.dataDir, 'slack'), slack.dedupSize);
+    const outbox = (this.#opts.createOutbox ?? ((dir, size, opts) => new Outbox(dir, size, opts)))(join(config.dataDir, 'slack'), slack.dedupSize, { sync: config.dataSync !== 'none' });
     const { jobs, threads } = await outbox.open();
     this.#outbox = outbox;
     const threadBook = new ThreadBook(threads, this.#clock, slack.threads.windowMs);
@@ -146,18 +147,11 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     this.#mqtt = client;
     this.#feed.attach(client);
     this.#reports = new ReportOutbox(client, { onDrop: (n) => this.#log.warn({ dropped: n }, 'broker away too long: oldest delivery reports given up') });
-    client.handleMessage = (packet, done) => {
-      // mqtt.js reads the next message only after done(): the PUBACK goes out once the outbox has the event.
-      const handled = this.#handle(packet as IPublishPacket).then(
-        () => done(),
-        (err: unknown) => {
-          // done(err) sends no PUBACK: the broker keeps the message and redelivers it after a reconnect.
-          this.#log.error({ err: (err as Error).message, topic: (packet as IPublishPacket).topic }, 'could not store an event; leaving it unacknowledged');
-          done(err as Error);
-        },
-      );
-      this.#intake = handled;
-    };
+    // Each PUBACK goes out once the outbox has the message on disk; one it could not store is
+    // never acked, so the broker keeps the message and redelivers it after a reconnect.
+    this.#intake = ackWhenStored(client, (packet) => this.#handle(packet), (err, packet) =>
+      this.#log.error({ err: err.message, topic: packet.topic }, 'could not store an event; leaving it unacknowledged'),
+    );
     // With a share group each event goes to one sink of the group; rang reports are not shared,
     // since only the sink that posted an event's message can update it.
     const events = slack.shareGroup ? `$share/${slack.shareGroup}/${this.#topics.events()}` : this.#topics.events();
@@ -219,7 +213,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
       await client.endAsync();
     }
-    await this.#intake.catch(() => undefined);
+    await this.#intake?.drained();
     await this.#dispatcher?.stop();
     await this.#outbox?.close();
     this.#outbox = undefined;
@@ -246,12 +240,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
       throw err;
     }
     const outbox = this.#outbox!;
-    const log = this.#log.child({ eventId: event.id });
-    if (await outbox.has(event.id)) {
-      log.debug('redelivered event already taken care of');
-      this.emit('duplicate', event.id);
-      return;
-    }
+    const eventId = event.id;
     const decision = this.#router.route(event);
     const digestible = this.#opts.config.slack.digest.severities.includes(event.severity);
     const fingerprint = this.#threaded(event.type) ? fingerprintOf(event) : undefined;
@@ -267,11 +256,15 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
         ...(fingerprint ? { fingerprint } : {}),
       })),
     );
+    if (!jobs) {
+      this.#log.debug({ eventId }, 'redelivered event already taken care of');
+      return void this.emit('duplicate', eventId);
+    }
     if (jobs.length === 0) {
-      log.info({ type: event.type, reason: decision.dropped }, 'not posting this event to Slack');
+      this.#log.debug({ eventId, type: event.type, reason: decision.dropped }, 'not posting this event to Slack');
       this.#report({ eventId: event.id, status: 'dropped', error: decision.dropped ?? 'dropped' });
-    } else {
-      log.debug({ type: event.type, targets: jobs.map((j) => j.lane) }, 'event routed');
+    } else if (this.#log.isLevelEnabled('debug')) {
+      this.#log.debug({ eventId, type: event.type, targets: jobs.map((j) => j.lane) }, 'event routed');
     }
     for (const job of jobs) this.#admit(job);
   }

@@ -19,19 +19,22 @@ export type { SlackConfig, RouteConfig, MessageTemplateConfig } from './sections
 export type { SourcesConfig } from './sections/sources.js';
 export type { StatusConfig } from './sections/status.js';
 
+/** pino's levels, quietest last. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({ default: './data', description: 'Folder for broker persistence and the generated API token. Env: BELLHOP_DATA_DIR.' }),
     dataSync: Type.Union([Type.Literal('group'), Type.Literal('none')], {
       default: 'group',
       description:
-        'group: what the embedded broker writes before it acknowledges (a PUBACK, so a 202) is grouped per tick and flushed to the disk (fsync) before the acks of that group go out, so it survives a power cut. none: written to the OS cache only; survives a crash of bellhop but a power cut can lose what the kernel had not written back (up to ~30 s on Linux defaults). Env: BELLHOP_DATA_SYNC.',
+        'group: what the embedded broker and the Slack outbox write before they acknowledge (the broker\'s PUBACK, so a 202; the Slack part\'s PUBACK of an event) is grouped per tick and flushed to the disk (fsync) before the acks of that group go out, so it survives a power cut. none: written to the OS cache only; survives a crash of bellhop but a power cut can lose what the kernel had not written back (up to ~30 s on Linux defaults). Applies to the parts on this machine (an external broker has its own setting). Env: BELLHOP_DATA_SYNC.',
     }),
     log: Type.Object(
       {
         level: Type.Union(
-          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-          { default: 'info', description: 'pino log level. Env: BELLHOP_LOG_LEVEL.' },
+          LOG_LEVELS.map((l) => Type.Literal(l)),
+          { default: 'info', description: 'pino log level; debug adds one line per event in each part (accepted, routed, bell handled), with its eventId. Env: BELLHOP_LOG_LEVEL; flag: --log-level.' },
         ),
         format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
           default: 'auto',

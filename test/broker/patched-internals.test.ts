@@ -1,6 +1,6 @@
 // bellhop reaches into a few internals of aedes, aedes-persistence (whose in-memory engine
 // broker/sessions.ts subclasses), aedes-persistence-level (read once, to carry an older store
-// over) and mqtt.js (each place says why). package.json pins those exactly; this test fails on an upgrade that
+// over) and mqtt.js (each place says why: slack/acks-when-stored.ts, server/publisher.ts). package.json pins those exactly; this test fails on an upgrade that
 // renames or reshapes one of them, before a silent misbehaviour in production can.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -73,5 +73,19 @@ describe('the library internals bellhop patches', () => {
     const inflight = client as unknown as { outgoing: unknown; removeOutgoingMessage: unknown };
     expect(typeof inflight.outgoing).toBe('object');
     expect(typeof inflight.removeOutgoingMessage).toBe('function');
+
+    // slack/acks-when-stored.ts holds back the PUBACKs mqtt.js sends through _sendPacket.
+    const sending = client as unknown as { _sendPacket: (packet: { cmd: string; messageId?: number }, cb?: () => void) => void };
+    const send = sending._sendPacket.bind(client);
+    const sent: string[] = [];
+    sending._sendPacket = (packet, cb) => {
+      sent.push(packet.cmd);
+      send(packet, cb);
+    };
+    const received = new Promise((resolve) => client.once('message', resolve));
+    aedes.publish({ cmd: 'publish', topic: 'bellhop/x', payload: Buffer.from('x'), qos: 1, retain: false, dup: false }, () => undefined);
+    await received;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toContain('puback');
   });
 });
