@@ -129,14 +129,22 @@ export class FakeLibgpiod {
     return existsSync(file) ? (readFileSync(file, 'utf8').trim() === '1' ? 1 : 0) : undefined;
   }
 
-  /** Periods at `active` level, from the change to it to the next change away from it. */
-  pulses(chip: string, offset: number, active: 0 | 1 = 1): Array<{ ms: number; startPid: number; endPid: number }> {
-    const out: Array<{ ms: number; startPid: number; endPid: number }> = [];
+  /**
+   * Periods at `active` level, from the change to it to the next change away from it.
+   * `sinceRunMs` counts from the gpioset run that drove it active: the time the agent held
+   * the strike, of which the tool's start-up (slow for these shell fakes on a busy machine)
+   * is not yet high.
+   */
+  pulses(chip: string, offset: number, active: 0 | 1 = 1): Array<{ ms: number; sinceRunMs: number; startPid: number; endPid: number }> {
+    const out: Array<{ ms: number; sinceRunMs: number; startPid: number; endPid: number }> = [];
+    const runs = this.runs('gpioset');
     let start: LevelChange | undefined;
     for (const c of this.changes(chip, offset)) {
       if (c.level === active && !start) start = c;
       else if (c.level !== active && start) {
-        out.push({ ms: c.atMs - start.atMs, startPid: start.pid, endPid: c.pid });
+        const began = start.atMs;
+        const run = runs.filter((r) => r.atMs <= began).at(-1);
+        out.push({ ms: c.atMs - began, sinceRunMs: c.atMs - (run?.atMs ?? began), startPid: start.pid, endPid: c.pid });
         start = undefined;
       }
     }

@@ -29,9 +29,16 @@ function open(major: LibgpiodMajor, board?: readonly FakeChip[], opts: { activeL
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A pulse as the bell controller makes one: write(1), wait, write(0). */
-async function pulse(driver: GpiodGpioDriver, ms: number): Promise<void> {
+/**
+ * A pulse as the bell controller makes one: write(1), wait, write(0); timed from the holder's
+ * start, since these shell fakes take longer to start than gpioset does (tens of ms on a busy
+ * machine), and a pulse shorter than that would end before the fake drove the line.
+ */
+async function pulse(driver: GpiodGpioDriver, f: FakeLibgpiod, ms: number): Promise<void> {
+  const holds = () => f.runs('gpioset').filter((r) => r.args.at(-1)?.endsWith('=1')).length;
+  const before = holds();
   driver.write(1);
+  await waitFor(() => holds() > before, { what: 'the holding gpioset to start' });
   await sleep(ms);
   driver.write(0);
 }
@@ -56,7 +63,7 @@ describe('the libgpiod version', () => {
 
   it('is asked once, at open, however many strikes follow', async () => {
     const { f, driver } = open(2);
-    for (let i = 0; i < 3; i++) await pulse(driver, 20);
+    for (let i = 0; i < 3; i++) await pulse(driver, f, 20);
     expect(f.runs('gpioset').filter((r) => r.args.includes('--version'))).toHaveLength(1);
     expect(f.runs('gpioset')[0]!.args).toEqual(['--version']);
   });
@@ -67,7 +74,7 @@ describe('the gpiod driver with libgpiod 1.6 (Bookworm)', () => {
     const { f, driver } = open(1, CHARDEV_BOARDS['pi5-early']);
     expect(driver.line).toMatchObject({ chip: 'gpiochip4', offset: 17, foundBy: 'name', version: { major: 1, text: '1.6.3' } });
     expect(f.runs('gpiofind').map((r) => r.args)).toEqual([['GPIO17']]);
-    await pulse(driver, 60);
+    await pulse(driver, f, 60);
     const [hold, ...rest] = f.runs('gpioset').filter((r) => r.args.at(-1) === '17=1');
     expect(rest).toEqual([]);
     // The hold carries the bell's absolute cap as its own deadline, split so --usec stays below a second.
@@ -76,9 +83,10 @@ describe('the gpiod driver with libgpiod 1.6 (Bookworm)', () => {
 
   it('ends each pulse with a gpioset of its own that drives the line inactive, timed as the bell asked', async () => {
     const { f, driver } = open(1, CHARDEV_BOARDS.pi4);
-    await pulse(driver, 120);
+    await pulse(driver, f, 120);
     const [p] = f.pulses('gpiochip0', 17);
-    expect(p!.ms).toBeGreaterThanOrEqual(90);
+    expect(p!.sinceRunMs).toBeGreaterThanOrEqual(120);
+    expect(p!.ms).toBeGreaterThan(0);
     expect(p!.ms).toBeLessThan(300);
     // Not the holder's release (what a line does then is the kernel's choice): another gpioset drove it to 0.
     expect(p!.endPid).not.toBe(p!.startPid);
@@ -89,15 +97,14 @@ describe('the gpiod driver with libgpiod 1.6 (Bookworm)', () => {
   it('finds the line by the chip label when the device tree names no lines (BCM number = offset)', async () => {
     const { f, driver } = open(1, CHARDEV_BOARDS.pi3, { unnamed: true, pin: 4 });
     expect(driver.line).toMatchObject({ chip: 'gpiochip0', offset: 4, foundBy: 'label' });
-    // Longer than the fake tools take to start (a shell script: some 20 ms; gpioset itself a few).
-    await pulse(driver, 60);
+    await pulse(driver, f, 60);
     expect(f.pulses('gpiochip0', 4)).toHaveLength(1);
   });
 
   it('inverts the wire for an active-low bell: idle high (pulled up), the strike low', async () => {
     const { f, driver } = open(1, CHARDEV_BOARDS.pi4, { activeLow: true });
     expect(f.level('gpiochip0', 17)).toBe(1);
-    await pulse(driver, 50);
+    await pulse(driver, f, 50);
     expect(f.pulses('gpiochip0', 17, 0)).toHaveLength(1);
     expect(f.level('gpiochip0', 17)).toBe(1);
     expect(f.runs('gpioset').at(-1)!.args).toEqual(['--bias=pull-up', '--active-low', 'gpiochip0', '17=0']);
@@ -110,7 +117,7 @@ describe('the gpiod driver with libgpiod 2.x (Trixie)', () => {
     expect(driver.line).toMatchObject({ chip: 'gpiochip0', offset: 17, name: 'GPIO17', foundBy: 'name', version: { major: 2 } });
     expect(f.runs('gpioinfo').map((r) => r.args)).toEqual([['-c', 'gpiochip0', 'GPIO17']]);
     expect(f.runs('gpiofind')).toEqual([]);
-    await pulse(driver, 80);
+    await pulse(driver, f, 80);
     const sets = f.runs('gpioset').filter((r) => !r.args.includes('--version')).map((r) => r.args);
     expect(sets).toEqual([
       ['-c', 'gpiochip0', '--bias=pull-down', '-t', '0', 'GPIO17=0'],
@@ -118,7 +125,8 @@ describe('the gpiod driver with libgpiod 2.x (Trixie)', () => {
       ['-c', 'gpiochip0', '--bias=pull-down', '-t', '0', 'GPIO17=0'],
     ]);
     const [p] = f.pulses('gpiochip0', 17);
-    expect(p!.ms).toBeGreaterThanOrEqual(55);
+    expect(p!.sinceRunMs).toBeGreaterThanOrEqual(80);
+    expect(p!.ms).toBeGreaterThan(0);
     expect(p!.ms).toBeLessThan(250);
     expect(p!.endPid).not.toBe(p!.startPid);
   });
@@ -126,7 +134,7 @@ describe('the gpiod driver with libgpiod 2.x (Trixie)', () => {
   it('uses the offset on the labelled chip when the line has no name', async () => {
     const { f, driver } = open(2, CHARDEV_BOARDS.pi4, { unnamed: true });
     expect(driver.line).toMatchObject({ chip: 'gpiochip0', offset: 17, foundBy: 'label' });
-    await pulse(driver, 60);
+    await pulse(driver, f, 60);
     expect(f.runs('gpioset').at(-2)!.args.at(-1)).toBe('17=1');
     expect(f.runs('gpioset').at(-1)!.args.at(-1)).toBe('17=0');
     expect(f.pulses('gpiochip0', 17)).toHaveLength(1);
