@@ -27,8 +27,9 @@ export type * from './outbox-records.js';
 const pad = (seq: number) => String(seq).padStart(16, '0');
 
 /** A section of the store: JSON values, whatever the section holds (BatchOp types them). */
-const jsonSection = (db: Level<string, unknown>, where: Section) => db.sublevel<string, unknown>(where, { valueEncoding: 'json' });
-type Sub = ReturnType<typeof jsonSection>;
+const jsonSection = <V>(db: Level<string, unknown>, where: Section) => db.sublevel<string, V>(where, { valueEncoding: 'json' });
+type Sub = ReturnType<typeof jsonSection<unknown>>;
+type TypedSub<S extends Section> = ReturnType<typeof jsonSection<Sections[S]>>;
 type LevelOp = { type: 'put'; sublevel: Sub; key: string; value: unknown } | { type: 'del'; sublevel: Sub; key: string };
 
 /** Reads and writes gathered by one transaction, written in one atomic batch. */
@@ -85,6 +86,8 @@ export class Tx {
 export class Outbox {
   #dir: string;
   #db: Level<string, unknown> | undefined;
+  // One sublevel per section for the store's life: one per op cost a few % of all CPU in profiles.
+  #sections = new Map<Section, Sub>();
   #seq = 0;
   #records = 0;
   #limit: number;
@@ -135,13 +138,9 @@ export class Outbox {
     for await (const [key, root] of this.#sub('threads').iterator()) threads.set(key, root);
     for await (const [key, value] of this.#sub('channels').iterator()) this.#channels.set(key, value.id);
     const meta = this.#sub('meta');
-    const id = await meta.get('id');
-    if (typeof id?.id === 'string') {
-      this.#id = id.id;
-    } else {
-      this.#id = randomBytes(9).toString('base64url');
-      await meta.put('id', { id: this.#id });
-    }
+    const id = (await meta.get('id'))?.id;
+    this.#id = typeof id === 'string' ? id : randomBytes(9).toString('base64url');
+    if (id !== this.#id) await meta.put('id', { id: this.#id });
     return { jobs, threads };
   }
 
@@ -149,6 +148,7 @@ export class Outbox {
     await this.#settled();
     await this.#db?.close();
     this.#db = undefined;
+    this.#sections.clear();
   }
 
   /** A random id made when the outbox was created: with a job's seq, it names the job in Slack's message metadata. */
@@ -285,15 +285,13 @@ export class Outbox {
   /** Writes `ops` with the current group; resolves once that group is on disk. */
   writeBatch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return Promise.resolve();
-    const db = this.#open();
     // One batch spans sections of different value types; BatchOp ties each value to its section.
-    const section = (where: Section) => jsonSection(db, where);
     const unwritten: Array<[string, EventRecord | null]> = [];
     const levelOps = ops.map((op): LevelOp => {
       if (op.where === 'events') unwritten.push([op.key, op.type === 'put' ? op.value : null]);
       return op.type === 'put'
-        ? { type: 'put', sublevel: section(op.where), key: op.key, value: op.value }
-        : { type: 'del', sublevel: section(op.where), key: op.key };
+        ? { type: 'put', sublevel: this.#section(op.where), key: op.key, value: op.value }
+        : { type: 'del', sublevel: this.#section(op.where), key: op.key };
     });
     for (const [key, value] of unwritten) {
       this.#unwritten.set(key, value);
@@ -337,7 +335,14 @@ export class Outbox {
     return this.#db;
   }
 
+  #section(where: Section): Sub {
+    let sub = this.#sections.get(where);
+    if (!sub) this.#sections.set(where, (sub = jsonSection<unknown>(this.#open(), where)));
+    return sub;
+  }
+
+  /** A section typed by what it holds (every value in it was written through BatchOp). */
   #sub<S extends Section>(name: S) {
-    return this.#open().sublevel<string, Sections[S]>(name, { valueEncoding: 'json' });
+    return this.#section(name) as unknown as TypedSub<S>;
   }
 }
