@@ -1,0 +1,97 @@
+// The one writer of a store: what it hands to the store's batch call, in which groups, and
+// synced or not. The store is a recorder of batches; timing comes from the writer itself.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GroupCommit, LAZY_MS } from '../../shared/group-commit.js';
+
+interface Written {
+  ops: string[];
+  sync: boolean;
+}
+
+function writer(sync = true) {
+  const batches: Written[] = [];
+  const errors: Error[] = [];
+  let fail: Error | undefined;
+  const commit = new GroupCommit<string>(
+    async (ops, options) => {
+      batches.push({ ops: [...ops], sync: options.sync });
+      await new Promise((r) => setImmediate(r));
+      if (fail) throw fail;
+    },
+    { sync, onError: (err) => errors.push(err) },
+  );
+  return { commit, batches, errors, failWith: (err: Error) => (fail = err) };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the group commit', () => {
+  it('writes what arrives in one turn as one synced batch, and tells each writer after it', async () => {
+    const { commit, batches } = writer();
+    await Promise.all([commit.write(['a']), commit.write(['b', 'c']), commit.write(['d'])]);
+    expect(batches).toEqual([{ ops: ['a', 'b', 'c', 'd'], sync: true }]);
+  });
+
+  it('lets ops nobody waits on ride with the next group somebody waits on, in the order queued', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { commit, batches } = writer();
+    commit.queue(['del 1']);
+    await vi.advanceTimersByTimeAsync(LAZY_MS - 50);
+    expect(batches).toEqual([]);
+    await commit.write(['put 2']);
+    expect(batches).toEqual([{ ops: ['del 1', 'put 2'], sync: true }]);
+    // Nothing is left to write later.
+    await vi.advanceTimersByTimeAsync(LAZY_MS * 2);
+    expect(batches).toHaveLength(1);
+  });
+
+  it('writes ops nobody waits on unsynced after LAZY_MS when no other write comes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { commit, batches } = writer();
+    commit.queue(['del 1']);
+    commit.queue(['del 2']);
+    await vi.advanceTimersByTimeAsync(LAZY_MS - 1);
+    expect(batches).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([{ ops: ['del 1', 'del 2'], sync: false }]);
+  });
+
+  it('keeps ops queued while a batch is on its way for the next group, not a batch of their own', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { commit, batches } = writer();
+    const first = commit.write(['put 1']);
+    await new Promise((r) => setImmediate(r));
+    commit.queue(['del 1']);
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([{ ops: ['put 1'], sync: true }]);
+    await commit.write(['put 2']);
+    expect(batches.at(-1)).toEqual({ ops: ['del 1', 'put 2'], sync: true });
+  });
+
+  it('writes everything at flush (before the store closes), without waiting for LAZY_MS', async () => {
+    const { commit, batches } = writer();
+    commit.queue(['del 1']);
+    const started = performance.now();
+    await commit.flush();
+    expect(performance.now() - started).toBeLessThan(LAZY_MS);
+    expect(batches).toEqual([{ ops: ['del 1'], sync: false }]);
+  });
+
+  it('syncs nothing when sync is off', async () => {
+    const { commit, batches } = writer(false);
+    await commit.write(['a']);
+    expect(batches).toEqual([{ ops: ['a'], sync: false }]);
+  });
+
+  it('rejects the writers of a failed group, and reports a failed group nobody waits on', async () => {
+    const { commit, errors, failWith } = writer();
+    failWith(new Error('disk full'));
+    await expect(commit.write(['a'])).rejects.toThrow('disk full');
+    commit.queue(['del a']);
+    await commit.flush();
+    expect(errors.map((e) => e.message)).toEqual(['disk full']);
+  });
+});
