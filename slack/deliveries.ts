@@ -11,6 +11,9 @@ import type { People } from './people.js';
 import { renderDigest, renderEvent, renderReply } from './render.js';
 import { ThreadBook } from './thread-book.js';
 
+/** Records given a digest's ref per transaction: bounded, so a flood's digest never holds all of them at once. */
+const DIGEST_REF_CHUNK = 200;
+
 export type ReportFn = (report: Omit<DeliveryReport, 'at'>) => void;
 
 export interface DeliveryContext {
@@ -115,26 +118,37 @@ export class Deliveries {
 
   async #digest(lane: Lane, job: DigestJob): Promise<void> {
     const { outbox, config } = this.#c;
-    const records = (await Promise.all(job.eventIds.map((id) => outbox.getRecord(id)))).filter((r): r is EventRecord => r !== undefined);
-    if (records.length === 0) return commit(outbox, (tx) => tx.deleteJob(job));
+    // Only the listed events are read: a flood's digest holds thousands of ids, and reading
+    // every record held them all in memory while the post waited for its lane.
+    const ids = job.eventIds.filter((id) => outbox.knows(id));
+    if (ids.length === 0) return commit(outbox, (tx) => tx.deleteJob(job));
+    const listed = (await Promise.all(ids.slice(0, config.digest.maxListed).map((id) => outbox.getRecord(id)))).filter((r): r is EventRecord => r !== undefined);
     const to = job.attempt?.to ?? { postedTo: await this.#c.people.channelFor(lane.target) };
     const message = renderDigest({
       type: job.type,
-      events: records.map((r) => r.event),
+      events: listed.map((r) => r.event),
+      count: ids.length,
       windowMs: config.digest.windowMs,
       postedIndividually: Math.max(0, job.total - job.eventIds.length),
       maxListed: config.digest.maxListed,
       template: config.templates[job.type],
     });
     const res = await this.#c.sender.send(lane, job, to, message);
-    await commit(outbox, async (tx) => {
-      tx.deleteJob(job);
-      tx.learnChannel(to.postedTo, res.channel);
-      for (const record of records) {
-        await this.#addRef(tx, record.event.id, { kind: 'digest', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: 0 });
-      }
-    });
-    for (const record of records) this.#c.report({ eventId: record.event.id, status: 'digested', channel: res.channel, ts: res.ts });
+    // Each event's record learns the digest in chunks, the job done with the last: a restart
+    // in between finds the job posted (its attempt holds Slack's answer) and goes on, adding
+    // the ref only where it is missing.
+    for (let i = 0; i < ids.length; i += DIGEST_REF_CHUNK) {
+      const chunk = ids.slice(i, i + DIGEST_REF_CHUNK);
+      const last = i + DIGEST_REF_CHUNK >= ids.length;
+      await commit(outbox, async (tx) => {
+        if (last) {
+          tx.deleteJob(job);
+          tx.learnChannel(to.postedTo, res.channel);
+        }
+        for (const id of chunk) await this.#addRef(tx, id, { kind: 'digest', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: 0 });
+      });
+    }
+    for (const id of ids) this.#c.report({ eventId: id, status: 'digested', channel: res.channel, ts: res.ts });
   }
 
   async #update(lane: Lane, job: UpdateJob): Promise<void> {
@@ -165,7 +179,7 @@ export class Deliveries {
   /** Records where an event was posted; returns an update job if rings arrived meanwhile. */
   async #addRef(tx: Tx, eventId: string, ref: MessageRef, also?: (rec: EventRecord) => void): Promise<Job[]> {
     const rec = await tx.record(eventId);
-    if (!rec) return [];
+    if (!rec || rec.refs.some((r) => r.channel === ref.channel && r.ts === ref.ts)) return [];
     rec.refs.push(ref);
     also?.(rec);
     tx.putRecord(eventId, rec);

@@ -196,8 +196,9 @@ export class Outbox {
     return this.#jobs;
   }
 
-  async has(eventId: string): Promise<boolean> {
-    return (await this.getRecord(eventId)) !== undefined;
+  /** Whether the event's record is kept (no read: the ids are in memory). */
+  knows(eventId: string): boolean {
+    return this.#known.has(eventId);
   }
 
   async getRecord(eventId: string): Promise<EventRecord | undefined> {

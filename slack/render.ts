@@ -85,7 +85,10 @@ export function renderReply(view: EventView, nth: number, template?: MessageTemp
 
 export interface DigestView {
   type: string;
+  /** The events listed (at least the first maxListed of the digest). */
   events: readonly Envelope[];
+  /** How many events the digest stands for (default: events.length). */
+  count?: number;
   windowMs: number;
   /** Events of the same window already posted one by one, before the digest took over. */
   postedIndividually: number;
@@ -95,7 +98,7 @@ export interface DigestView {
 
 /** One message for a burst: "17 new signups in the last minute", with the list. */
 export function renderDigest(view: DigestView): RenderedMessage {
-  const count = view.events.length;
+  const count = view.count ?? view.events.length;
   const window = humanizeWindow(view.windowMs);
   const titleTemplate = view.template?.digestTitle ?? `{count} × ${view.type} in the last {window}`;
   const title = titleTemplate.replaceAll('{count}', String(count)).replaceAll('{window}', window);

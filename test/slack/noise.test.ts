@@ -88,6 +88,24 @@ describe('digests for bursts', () => {
     await waitForSlack(world!, () => world!.sinkPending() === 0, 'an empty outbox');
   });
 
+  it('folds a flood into one digest that counts every event and lists the first digest.maxListed', async () => {
+    world = await slackWorld({ routes: ROUTES, digest: { threshold: 1, windowMs: 60_000, maxListed: 5 } });
+    const clock = clockHoldingTimers(60_000);
+    await world.startSink({ clock });
+    const n = 451; // the digest's refs are written 200 records at a time: three chunks
+    for (let i = 0; i < n; i++) void world.publish({ id: `f${i}`, type: 'user.signup', subject: `flood${i}@example.com` });
+    await waitForSlack(world!, () => world!.fake.posts('#user-behavior').length === 1 && world!.sinkPending() === n - 1, 'one post and the rest held', 20_000);
+    clock.fire();
+    await waitForSlack(world!, () => world!.reports.filter((r) => r.status === 'digested').length === n - 1, 'every held event digested', 20_000);
+    const digest = world.fake.posts('#user-behavior')[1]!;
+    expect(digest.text).toBe(`:package: ${n - 1} × user.signup in the last minute`);
+    const text = blockText(digest.blocks);
+    expect(text.match(/flood\d+@example\.com/g)).toHaveLength(5);
+    expect(text).toContain(`…and ${n - 1 - 5} more`);
+    await waitForSlack(world!, () => world!.sinkPending() === 0, 'an empty outbox');
+    expect(world.fake.posts('#user-behavior')).toHaveLength(2);
+  });
+
   it('posts the events held for a digest after a restart, once', async () => {
     world = await slackWorld({ routes: ROUTES, digest: { threshold: 1, windowMs: 60_000 } });
     const first = await world.startSink({ clock: clockHoldingTimers(60_000) });

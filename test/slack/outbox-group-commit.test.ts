@@ -80,7 +80,7 @@ describe("the Slack outbox's writes", () => {
     const again = new Outbox(dir.path, 1000);
     const { jobs } = await again.open();
     cleanups.push(() => again.close());
-    expect(await again.has('in-flight')).toBe(true);
+    expect((await again.getRecord('in-flight'))?.event.id).toBe('in-flight');
     expect(jobs.map((j) => (j as PostJob).eventId)).toEqual(['in-flight']);
   });
 
