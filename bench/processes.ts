@@ -7,7 +7,8 @@ import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** The bellhop measured: this build's, or BENCH_CLI (another checkout's built dist/cli/main.js, to compare commits with one harness). */
+export const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../cli/main.js', import.meta.url));
 /** The repository root (dist/bench/ -> ../../), where `node_modules` resolves. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
