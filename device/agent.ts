@@ -37,6 +37,8 @@ import type { GpioDriver } from './gpio/driver.js';
  * no clock battery and corrects itself by NTP after boot).
  */
 export const DEDUP_MARGIN_MS = 60_000;
+/** The retained state after strikes goes out at most this often (mute changes and heartbeats at once). */
+export const STATE_MIN_INTERVAL_MS = 1000;
 
 export interface AgentOptions {
   config: Config;
@@ -68,6 +70,8 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   #mute: MuteTracker | undefined;
   #catchUp: CatchUp | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #stateDue: NodeJS.Timeout | undefined;
+  #stateAt = -Infinity;
   #seen: RecentIds;
   #evictionWarnedAt = -Infinity;
   #startedAt = 0;
@@ -183,6 +187,8 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
   async stop(): Promise<void> {
     if (this.#heartbeat) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
+    if (this.#stateDue) this.#clock.clearTimeout(this.#stateDue);
+    this.#stateDue = undefined;
     this.#backoff?.stop();
     this.#backoff = undefined;
     this.#bell?.stop();
@@ -209,10 +215,28 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     }, this.#opts.config.device.heartbeatSeconds * 1000);
   }
 
+  /**
+   * The retained state after a strike: at once, or at most once per STATE_MIN_INTERVAL_MS
+   * with the latest lastRing, so a run of strikes is not a retained write (on disk, to every
+   * subscriber) each; the rang reports say every strike at once.
+   */
+  #publishStateSoon(): void {
+    if (this.#stateDue) return;
+    const wait = this.#stateAt + STATE_MIN_INTERVAL_MS - this.#clock.now();
+    if (wait <= 0) return this.#publishState();
+    this.#stateDue = this.#clock.setTimeout(() => {
+      this.#stateDue = undefined;
+      this.#publishState();
+    }, wait);
+  }
+
   #publishState(): void {
     const client = this.#mqtt;
     // While offline a heartbeat would only queue up stale states; the next one will do.
     if (!client?.connected) return;
+    if (this.#stateDue) this.#clock.clearTimeout(this.#stateDue);
+    this.#stateDue = undefined;
+    this.#stateAt = this.#clock.now();
     const state = this.state();
     client.publish(this.#topics.device(this.deviceId, 'state'), JSON.stringify(state), { qos: 1, retain: true });
     this.emit('state', state);
@@ -247,7 +271,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     this.#reports?.publish(this.#topics.device(this.deviceId, 'rang'), JSON.stringify(report));
     if (outcome.strikes > 0) {
       this.#lastRing = { eventId: envelope.id, at };
-      this.#publishState();
+      this.#publishStateSoon();
     }
     this.emit('rang', report, envelope);
   }

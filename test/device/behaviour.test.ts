@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { AgentPart } from '../../device/agent.js';
+import { AgentPart, STATE_MIN_INTERVAL_MS } from '../../device/agent.js';
 import { MockGpioDriver } from '../../device/gpio/mock.js';
 import { packageVersion } from '../../shared/version.js';
 import type { Clock } from '../../shared/clock.js';
@@ -254,6 +254,18 @@ describe('the retained state', () => {
     const got = new Promise<DeviceState>((resolve) => late.on('message', (_t, p) => resolve(JSON.parse(p.toString()) as DeviceState)));
     await late.subscribeAsync(`bellhop/devices/${w.id}/state`, { qos: 1 });
     expect((await got).lastRing).toMatchObject({ eventId: 'to-remember' });
+  });
+
+  it('after a run of strikes, is published at most once a second, the last one naming the latest ring', async () => {
+    const w = await world({ heartbeatSeconds: 60, bell: { pulseMs: 1, gapMs: 0, minGapMs: 0, maxStrikesPerMinute: 600 } });
+    const clock = shiftedClock();
+    await startAgent(w.config, clock);
+    for (let i = 0; i < 6; i++) await publishEvent(w.client, 'user.signup', clock, { id: `run-${i}` });
+    await waitFor(() => w.seen.rang.filter((r) => r.strikes === 1).length === 6 && w.seen.states.at(-1)?.lastRing?.eventId === 'run-5', { what: 'six strikes, then a state naming the last' });
+    // The first strike's state at once, then one for the rest of the run: not six.
+    const times = w.seen.states.filter((s) => s.lastRing).map((s) => Date.parse(s.at));
+    expect(times.length).toBeLessThanOrEqual(2);
+    expect(times.length < 2 || times[1]! - times[0]! >= STATE_MIN_INTERVAL_MS - 5).toBe(true);
   });
 
   it('is published again every heartbeatSeconds, with the uptime', async () => {
