@@ -4,9 +4,10 @@
 // (a PUBACK, an MQTT ack of the Slack sink) waits for its own group's sync, never for a sync
 // per message. Batches are written in order, so a delete queued after a put never lands
 // before it. The broker's store and the Slack outbox both write through one of these.
-// Writes nobody waits on (queue(): deletes of what every subscriber has) ride with the next
-// group that somebody does wait on, or go out unsynced after LAZY_MS: at a few events a second
-// each event's delete would otherwise cost an fsync of its own.
+// Writes nobody waits on (queue(): deletes of what every subscriber has) go with the group of
+// their turn, and a group of only those is written unsynced: at a few events a second each
+// event's delete would otherwise cost an fsync of its own. They still reach the OS within a
+// turn, so a crash of the process loses none; a power cut can only cost a repeat.
 
 /** Writes one batch (LevelDB's `db.batch(ops, { sync })`). */
 export type WriteBatch<Op> = (ops: Op[], options: { sync: boolean }) => Promise<void>;
@@ -18,9 +19,6 @@ export interface GroupCommitOptions {
   onError: (err: Error) => void;
 }
 
-/** How long ops nobody waits on may wait for a group to ride with. */
-export const LAZY_MS = 250;
-
 export class GroupCommit<Op> {
   #write: WriteBatch<Op>;
   #opts: GroupCommitOptions;
@@ -28,7 +26,6 @@ export class GroupCommit<Op> {
   #waiters: Array<(err: Error | null) => void> = [];
   #scheduled = false;
   #writing: Promise<void> | undefined;
-  #lazy: NodeJS.Timeout | undefined;
 
   constructor(write: WriteBatch<Op>, opts: GroupCommitOptions) {
     this.#write = write;
@@ -44,26 +41,16 @@ export class GroupCommit<Op> {
     });
   }
 
-  /**
-   * Writes `ops` with the next group, nobody waiting: losing them at a power cut only costs a
-   * repeat. Alone (no write() within LAZY_MS) they go out unsynced: the OS has them, a process
-   * crash loses nothing.
-   */
+  /** Writes `ops` with the next group, nobody waiting: losing them at a power cut only costs a repeat. */
   queue(ops: Op[]): void {
     this.#ops.push(...ops);
-    if (this.#scheduled || this.#writing || this.#lazy) return;
-    this.#lazy = setTimeout(() => {
-      this.#lazy = undefined;
-      if (!this.#scheduled && !this.#writing) this.#next();
-    }, LAZY_MS);
-    this.#lazy.unref();
+    this.#schedule();
   }
 
   /** Waits for every queued write (before the store closes). */
   async flush(): Promise<void> {
-    while (this.#scheduled || this.#writing || this.#lazy || this.#ops.length > 0) {
+    while (this.#scheduled || this.#writing || this.#ops.length > 0) {
       if (this.#writing) await this.#writing;
-      else if (this.#lazy || (!this.#scheduled && this.#ops.length > 0)) this.#next();
       else await new Promise((r) => setImmediate(r));
     }
   }
@@ -79,8 +66,6 @@ export class GroupCommit<Op> {
   }
 
   #next(): void {
-    clearTimeout(this.#lazy);
-    this.#lazy = undefined;
     const ops = this.#ops.splice(0);
     const waiters = this.#waiters.splice(0);
     if (ops.length === 0) {
@@ -96,10 +81,8 @@ export class GroupCommit<Op> {
       },
     ).finally(() => {
       this.#writing = undefined;
-      // Whatever somebody waits on that queued up while this batch was on its way is the next
-      // group; ops nobody waits on wait for one (or LAZY_MS).
-      if (this.#waiters.length > 0) this.#next();
-      else if (this.#ops.length > 0) this.queue([]);
+      // Whatever queued up while this batch was on its way is the next group.
+      if (this.#ops.length > 0) this.#next();
     });
   }
 }

@@ -28,7 +28,7 @@ export const ConfigSchema = Type.Object(
     dataSync: Type.Union([Type.Literal('group'), Type.Literal('none')], {
       default: 'group',
       description:
-        'group: what the embedded broker and the Slack outbox write before they acknowledge (the broker\'s PUBACK, so a 202; the Slack part\'s PUBACK of an event) is grouped per tick and flushed to the disk (fsync) before the acks of that group go out, so it survives a power cut; deletes of what every subscriber already has ride with the next group or go out unsynced within 250 ms, so a power cut can only cost a repeat (subscribers drop copies by event id). none: written to the OS cache only; survives a crash of bellhop but a power cut can lose what the kernel had not written back (up to ~30 s on Linux defaults). Applies to the parts on this machine (an external broker has its own setting). Env: BELLHOP_DATA_SYNC.',
+        'group: what the embedded broker and the Slack outbox write before they acknowledge (the broker\'s PUBACK, so a 202; the Slack part\'s PUBACK of an event) is grouped per tick and flushed to the disk (fsync) before the acks of that group go out, so it survives a power cut; a group holding only deletes of what every subscriber already has is written unsynced, so a power cut can only cost a repeat (subscribers drop copies by event id). none: written to the OS cache only; survives a crash of bellhop but a power cut can lose what the kernel had not written back (up to ~30 s on Linux defaults). Applies to the parts on this machine (an external broker has its own setting). Env: BELLHOP_DATA_SYNC.',
     }),
     log: Type.Object(
       {

@@ -1,7 +1,7 @@
 // The one writer of a store: what it hands to the store's batch call, in which groups, and
 // synced or not. The store is a recorder of batches; timing comes from the writer itself.
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GroupCommit, LAZY_MS } from '../../shared/group-commit.js';
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../shared/group-commit.js';
 
 interface Written {
   ops: string[];
@@ -23,10 +23,6 @@ function writer(sync = true) {
   return { commit, batches, errors, failWith: (err: Error) => (fail = err) };
 }
 
-afterEach(() => {
-  vi.useRealTimers();
-});
-
 describe('the group commit', () => {
   it('writes what arrives in one turn as one synced batch, and tells each writer after it', async () => {
     const { commit, batches } = writer();
@@ -34,49 +30,38 @@ describe('the group commit', () => {
     expect(batches).toEqual([{ ops: ['a', 'b', 'c', 'd'], sync: true }]);
   });
 
-  it('lets ops nobody waits on ride with the next group somebody waits on, in the order queued', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  it('writes ops nobody waits on with the group of their turn, in the order queued', async () => {
     const { commit, batches } = writer();
     commit.queue(['del 1']);
-    await vi.advanceTimersByTimeAsync(LAZY_MS - 50);
-    expect(batches).toEqual([]);
     await commit.write(['put 2']);
     expect(batches).toEqual([{ ops: ['del 1', 'put 2'], sync: true }]);
-    // Nothing is left to write later.
-    await vi.advanceTimersByTimeAsync(LAZY_MS * 2);
-    expect(batches).toHaveLength(1);
   });
 
-  it('writes ops nobody waits on unsynced after LAZY_MS when no other write comes', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  it('writes a group of only ops nobody waits on unsynced, within the turn (a crash of the process loses none)', async () => {
     const { commit, batches } = writer();
     commit.queue(['del 1']);
     commit.queue(['del 2']);
-    await vi.advanceTimersByTimeAsync(LAZY_MS - 1);
-    expect(batches).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
+    await new Promise((r) => setImmediate(r));
     expect(batches).toEqual([{ ops: ['del 1', 'del 2'], sync: false }]);
   });
 
-  it('keeps ops queued while a batch is on its way for the next group, not a batch of their own', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  it('writes what queued up while a batch was on its way as the next group, synced if somebody waits', async () => {
     const { commit, batches } = writer();
     const first = commit.write(['put 1']);
     await new Promise((r) => setImmediate(r));
     commit.queue(['del 1']);
-    await first;
-    await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([{ ops: ['put 1'], sync: true }]);
-    await commit.write(['put 2']);
-    expect(batches.at(-1)).toEqual({ ops: ['del 1', 'put 2'], sync: true });
+    const second = commit.write(['put 2']);
+    await Promise.all([first, second]);
+    expect(batches).toEqual([
+      { ops: ['put 1'], sync: true },
+      { ops: ['del 1', 'put 2'], sync: true },
+    ]);
   });
 
-  it('writes everything at flush (before the store closes), without waiting for LAZY_MS', async () => {
+  it('writes everything at flush (before the store closes)', async () => {
     const { commit, batches } = writer();
     commit.queue(['del 1']);
-    const started = performance.now();
     await commit.flush();
-    expect(performance.now() - started).toBeLessThan(LAZY_MS);
     expect(batches).toEqual([{ ops: ['del 1'], sync: false }]);
   });
 
