@@ -171,6 +171,23 @@ export interface InsideProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** `node <args>` in the mount namespace of `pid`, kept in `inside` until it exits (so a sandbox's stop can kill it). */
+export function nodeInside(pid: number, args: string[], env: Record<string, string>, inside: Set<ChildProcessWithoutNullStreams>): InsideProcess {
+  const child = spawn('nsenter', [`--target=${pid}`, '--mount', '--', process.execPath, ...args], { env, stdio: 'pipe' });
+  inside.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      inside.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
 export class SysfsGpioSandbox {
   readonly pid: number;
   #holder: ChildProcessWithoutNullStreams;
@@ -233,22 +250,7 @@ export class SysfsGpioSandbox {
 
   /** Runs `node <args>` inside the namespace, where /sys/class/gpio is the emulated one. */
   node(args: string[], env: Record<string, string> = {}): InsideProcess {
-    const child = spawn('nsenter', [`--target=${this.pid}`, '--mount', '--', process.execPath, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: 'pipe',
-    });
-    this.#inside.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('exit', (code, signal) => {
-        this.#inside.delete(child);
-        resolve({ code, signal });
-      }),
-    );
-    return { child, stdout: () => out, stderr: () => err, exited };
+    return nodeInside(this.pid, args, { PATH: process.env.PATH ?? '', ...env }, this.#inside);
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,7 @@
 // answer through the fake libgpiod tools (fake-libgpiod.ts) with FAKE_GPIO_DEV=/dev.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { tempDir, waitFor } from '../../helpers/world.js';
-import type { InsideProcess } from '../../helpers/sysfs-gpio.js';
+import { nodeInside, type InsideProcess } from '../../helpers/sysfs-gpio.js';
 
 const SETUP = `
 set -eu
@@ -66,19 +66,7 @@ export class ChardevSandbox {
 
   /** Runs `node <args>` inside, where /dev has only the fake chips and /sys/class/gpio is gone. */
   node(args: string[], env: Record<string, string>): InsideProcess {
-    const child = spawn('nsenter', [`--target=${this.pid}`, '--mount', '--', process.execPath, ...args], { env, stdio: 'pipe' });
-    this.#inside.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('exit', (code, signal) => {
-        this.#inside.delete(child);
-        resolve({ code, signal });
-      }),
-    );
-    return { child, stdout: () => out, stderr: () => err, exited };
+    return nodeInside(this.pid, args, env, this.#inside);
   }
 
   async stop(): Promise<void> {

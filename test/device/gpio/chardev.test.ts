@@ -2,14 +2,11 @@
 // and fake libgpiod tools of both major versions, and on one with only sysfs GPIO
 // (test/helpers/sysfs-gpio.ts): which driver `auto` takes, the pulse on the line, the
 // line after SIGTERM and after SIGKILL, and what `bellhop doctor` says.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { toEnvelope } from '../../../shared/envelope.js';
-import { parseRang, type RangReport } from '../../../shared/messages.js';
 import { assertBuilt, CLI } from '../../helpers/cli.js';
 import { BOARDS, namespaceUnavailable, SysfsGpioSandbox } from '../../helpers/sysfs-gpio.js';
-import { connectClient, startBroker, tempDir, testConfig, waitFor } from '../../helpers/world.js';
+import { waitFor } from '../../helpers/world.js';
+import { agentWorld } from './agent-world.js';
 import { ChardevSandbox, chardevSandboxUnavailable } from './chardev-sandbox.js';
 import { CHARDEV_BOARDS, FakeLibgpiod, type LibgpiodMajor } from './fake-libgpiod.js';
 
@@ -25,41 +22,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-let n = 0;
-
 /** A broker, a config file for the agent, and a watcher of its rang reports. */
-async function bellWorld(bell: Record<string, unknown> = {}) {
-  const broker = await startBroker(testConfig());
-  cleanups.push(() => broker.stop());
-  const deviceId = `chardev-bell-${process.pid}-${++n}`;
-  const dir = tempDir();
-  cleanups.push(() => dir.remove());
-  const configFile = join(dir.path, 'agent.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      dataDir: dir.path,
-      log: { level: 'info' },
-      mqtt: { url: broker.url },
-      device: { id: deviceId, gpio: { driver: 'auto', pin: 17 }, bell: { pulseMs: 120, maxPulseMs: 150, ...bell } },
-    }),
-  );
-  const watcher = await connectClient(broker.url);
-  cleanups.push(() => watcher.endAsync());
-  const seen = { rang: [] as RangReport[], states: 0 };
-  watcher.on('message', (topic, payload) => {
-    if (topic.endsWith('/rang')) {
-      const r = parseRang(payload);
-      if (r) seen.rang.push(r);
-    }
-    if (topic.endsWith('/state')) seen.states++;
-  });
-  await watcher.subscribeAsync([`bellhop/devices/${deviceId}/rang`, `bellhop/devices/${deviceId}/state`], { qos: 1 });
-  const subscribed = () => waitFor(() => seen.states > 0, { what: "the agent's first state message (subscribed)" });
-  const ding = (data: Record<string, unknown> = {}) =>
-    watcher.publishAsync(`bellhop/devices/${deviceId}/ding`, JSON.stringify(toEnvelope({ type: 'bell.test', data }, { source: 'test' })), { qos: 1 });
-  return { configFile, seen, subscribed, ding };
-}
+const bellWorld = (bell: Record<string, unknown> = {}) => agentWorld({ idPrefix: 'chardev-bell', gpio: { driver: 'auto' }, bell, cleanups });
 
 /** Only the character device, the Pi 5's chips, and libgpiod `major`'s fake tools. */
 async function chardevWorld(major: LibgpiodMajor, bell: Record<string, unknown> = {}) {

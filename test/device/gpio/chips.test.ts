@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GpioSetupError, readChips, resolvePin } from '../../../device/gpio/chips.js';
+import { readChips, resolvePin } from '../../../device/gpio/chips.js';
 import { BOARDS, type ChipSpec } from '../../helpers/sysfs-gpio.js';
 import { tempDir } from '../../helpers/world.js';
+import { setupErrorOf } from './setup-error.js';
 
 const dirs: Array<() => void> = [];
 afterEach(() => dirs.splice(0).forEach((remove) => remove()));
@@ -20,16 +21,6 @@ function tree(chips: readonly ChipSpec[]): string {
     writeFileSync(join(chip, 'label'), `${c.label}\n`);
   }
   return dir.path;
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GpioSetupError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a GpioSetupError');
 }
 
 describe('BCM pin to sysfs number', () => {
@@ -54,17 +45,17 @@ describe('BCM pin to sysfs number', () => {
   });
 
   it('says sysfs GPIO is missing and how to try bellhop without a bell', () => {
-    expect(errorOf(() => resolvePin({ pin: 17 }, '/nonexistent/gpio'))).toMatch(/\/nonexistent\/gpio does not exist.*driver: sim/);
+    expect(setupErrorOf(() => resolvePin({ pin: 17 }, '/nonexistent/gpio'))).toMatch(/\/nonexistent\/gpio does not exist.*driver: sim/);
   });
 
   it('lists the chips it found when none drives a Pi header, and points at sysfsNumber', () => {
-    const message = errorOf(() => resolvePin({ pin: 17 }, tree([{ base: 0, ngpio: 32, label: 'gpio-mockup' }])));
+    const message = setupErrorOf(() => resolvePin({ pin: 17 }, tree([{ base: 0, ngpio: 32, label: 'gpio-mockup' }])));
     expect(message).toContain('gpio-mockup (gpiochip0, base 0, 32 lines)');
     expect(message).toContain('device.gpio.sysfsNumber');
   });
 
   it('refuses a pin beyond the chip', () => {
-    expect(errorOf(() => resolvePin({ pin: 40 }, tree([{ base: 571, ngpio: 28, label: 'pinctrl-rp1' }])))).toMatch(
+    expect(setupErrorOf(() => resolvePin({ pin: 40 }, tree([{ base: 571, ngpio: 28, label: 'pinctrl-rp1' }])))).toMatch(
       /BCM pin 40 does not exist on pinctrl-rp1 \(gpiochip571, base 571, 28 lines\)/,
     );
   });

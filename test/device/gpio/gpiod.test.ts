@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpiodGpioDriver } from '../../../device/gpio/gpiod.js';
 import { parseVersion } from '../../../device/gpio/libgpiod-tools.js';
-import { GpioSetupError } from '../../../device/gpio/chips.js';
 import { ABSOLUTE_MAX_PULSE_MS } from '../../../device/bell.js';
 import { tempDir, waitFor } from '../../helpers/world.js';
 import { CHARDEV_BOARDS, FakeLibgpiod, FIXTURES, type FakeChip, type LibgpiodMajor } from './fake-libgpiod.js';
+import { setupErrorOf } from './setup-error.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).reverse().forEach((c) => c()));
@@ -41,16 +41,6 @@ async function pulse(driver: GpiodGpioDriver, f: FakeLibgpiod, ms: number): Prom
   await waitFor(() => holds() > before, { what: 'the holding gpioset to start' });
   await sleep(ms);
   driver.write(0);
-}
-
-function openError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GpioSetupError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a GpioSetupError');
 }
 
 describe('the libgpiod version', () => {
@@ -169,17 +159,17 @@ describe('the gpiod driver, either version', () => {
   it('says what to install when libgpiod\'s tools are missing', () => {
     const empty = tempDir('bellhop-no-tools-');
     cleanups.push(empty.remove);
-    expect(openError(() => GpiodGpioDriver.open(17, { env: { PATH: empty.path } }))).toMatch(/gpioset is not installed.*sudo apt install gpiod/);
+    expect(setupErrorOf(() => GpiodGpioDriver.open(17, { env: { PATH: empty.path } }))).toMatch(/gpioset is not installed.*sudo apt install gpiod/);
   });
 
   it('says to join the gpio group when the chips may not be opened', () => {
     const { env } = fake(2);
-    expect(openError(() => GpiodGpioDriver.open(17, { env: { ...env, FAKE_GPIO_DENY: '1' } }))).toMatch(/Permission denied: this user may not open the GPIO chip; add it to the "gpio" group/);
+    expect(setupErrorOf(() => GpiodGpioDriver.open(17, { env: { ...env, FAKE_GPIO_DENY: '1' } }))).toMatch(/Permission denied: this user may not open the GPIO chip; add it to the "gpio" group/);
   });
 
   it('lists the chips it found when none is a Raspberry Pi header and no line has the name', () => {
     const { env } = fake(1, [{ name: 'gpiochip0', label: 'gpio-mockup-A', lines: 32 }]);
-    expect(openError(() => GpiodGpioDriver.open(17, { env }))).toBe(
+    expect(setupErrorOf(() => GpiodGpioDriver.open(17, { env }))).toBe(
       'no line named GPIO17 and no Raspberry Pi GPIO chip among the character devices (found: gpio-mockup-A (gpiochip0, 32 lines))',
     );
   });
@@ -189,7 +179,7 @@ describe('the gpiod driver, either version', () => {
     const other = spawn(join(FIXTURES, 'v2', 'gpioset'), ['-c', 'gpiochip0', 'GPIO17=1'], { env, stdio: 'ignore' });
     cleanups.push(() => other.kill('SIGKILL'));
     await waitFor(() => f.level('gpiochip0', 17) === 1, { what: 'the other program to take the line' });
-    expect(openError(() => GpiodGpioDriver.open(17, { env }))).toMatch(/Device or resource busy: another program or a kernel driver .* holds the line/);
+    expect(setupErrorOf(() => GpiodGpioDriver.open(17, { env }))).toMatch(/Device or resource busy: another program or a kernel driver .* holds the line/);
   });
 
   it('warns when a strike could not reach the pin', async () => {

@@ -1,14 +1,10 @@
 // The real onoff driver, through the built CLI, against an emulated kernel sysfs
 // GPIO tree in a private mount namespace (see test/helpers/sysfs-gpio.ts).
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
-import { toEnvelope } from '../../../shared/envelope.js';
-import { parseRang, type RangReport } from '../../../shared/messages.js';
 import { BOARDS, namespaceUnavailable, SysfsGpioSandbox, type ChipSpec } from '../../helpers/sysfs-gpio.js';
 import { assertBuilt, CLI } from '../../helpers/cli.js';
-import { connectClient, startBroker, tempDir, testConfig, waitFor } from '../../helpers/world.js';
+import { waitFor } from '../../helpers/world.js';
+import { agentWorld } from './agent-world.js';
 
 const unavailable = namespaceUnavailable();
 if (unavailable) {
@@ -22,48 +18,18 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-let n = 0;
-
 /** A broker, the emulated board, and the agent's config file pointing at both. */
 async function world(board: readonly ChipSpec[], gpio: Record<string, unknown> = {}, bell: Record<string, unknown> = {}) {
-  const broker = await startBroker(testConfig());
-  cleanups.push(() => broker.stop());
+  const w = await agentWorld({ idPrefix: 'ns-bell', gpio: { driver: 'onoff', ...gpio }, bell, cleanups });
   const sandbox = await SysfsGpioSandbox.start(board);
   cleanups.push(() => sandbox.stop());
-  const deviceId = `ns-bell-${process.pid}-${++n}`;
-  const dir = tempDir();
-  cleanups.push(() => dir.remove());
-  const configFile = join(dir.path, 'agent.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      dataDir: dir.path,
-      log: { level: 'info' },
-      mqtt: { url: broker.url },
-      device: { id: deviceId, gpio: { driver: 'onoff', pin: 17, ...gpio }, bell: { pulseMs: 120, maxPulseMs: 150, ...bell } },
-    }),
-  );
-  const watcher = await connectClient(broker.url);
-  cleanups.push(() => watcher.endAsync());
-  const seen = { rang: [] as RangReport[], states: 0 };
-  watcher.on('message', (topic, payload) => {
-    if (topic.endsWith('/rang')) {
-      const r = parseRang(payload);
-      if (r) seen.rang.push(r);
-    }
-    if (topic.endsWith('/state')) seen.states++;
-  });
-  await watcher.subscribeAsync([`bellhop/devices/${deviceId}/rang`, `bellhop/devices/${deviceId}/state`], { qos: 1 });
-  const env = { BELLHOP_CONFIG: configFile };
+  const env = { BELLHOP_CONFIG: w.configFile };
   const startAgent = (nodeArgs: string[] = []) => {
     const agent = sandbox.node([...nodeArgs, CLI, 'agent'], env);
     cleanups.push(() => agent.child.kill('SIGKILL'));
     return agent;
   };
-  const subscribed = () => waitFor(() => seen.states > 0, { what: 'the agent\'s first state message (subscribed)' });
-  const ding = (client: MqttClient, data: Record<string, unknown> = {}) =>
-    client.publishAsync(`bellhop/devices/${deviceId}/ding`, JSON.stringify(toEnvelope({ type: 'bell.test', data }, { source: 'test' })), { qos: 1 });
-  return { sandbox, watcher, seen, env, startAgent, subscribed, ding };
+  return { ...w, sandbox, env, startAgent };
 }
 
 describe.skipIf(unavailable !== undefined)('the onoff driver on an emulated sysfs GPIO tree', () => {
@@ -84,7 +50,7 @@ describe.skipIf(unavailable !== undefined)('the onoff driver on an emulated sysf
       expect(w.sandbox.log().filter((l) => l.startsWith('export'))).toEqual([`export ${sysfsNumber}`]);
 
       // The ding asks for a long pulse; the bell uses its own (120 ms, capped at 150).
-      await w.ding(w.watcher, { pulseMs: 900 });
+      await w.ding({ pulseMs: 900 });
       await waitFor(() => w.seen.rang.length === 1, { what: 'the rang report' });
       expect(w.seen.rang[0]).toMatchObject({ strikes: 1 });
       const [pulse] = await waitFor(() => (value.pulses().length === 1 ? value.pulses() : undefined), { what: 'the pulse on the value file' });
@@ -105,7 +71,7 @@ describe.skipIf(unavailable !== undefined)('the onoff driver on an emulated sysf
     await w.sandbox.waitForLog(/^export 529$/);
     const value = w.sandbox.record(529);
     await w.subscribed();
-    await w.ding(w.watcher);
+    await w.ding();
     await waitFor(() => value.value === '1', { what: 'the pin to go high' });
     agent.child.kill('SIGTERM');
     expect((await agent.exited).code).toBe(0);
@@ -120,7 +86,7 @@ describe.skipIf(unavailable !== undefined)('the onoff driver on an emulated sysf
     await w.sandbox.waitForLog(/^export 588$/);
     const value = w.sandbox.record(588);
     await w.subscribed();
-    await w.ding(w.watcher);
+    await w.ding();
     await waitFor(() => value.value === '1', { what: 'the pin to go high' });
     agent.child.kill('SIGUSR2');
     expect((await agent.exited).code).toBe(1);
@@ -134,7 +100,7 @@ describe.skipIf(unavailable !== undefined)('the onoff driver on an emulated sysf
     await w.sandbox.waitForLog(/^export 529$/);
     const value = w.sandbox.record(529);
     await w.subscribed();
-    await w.ding(w.watcher);
+    await w.ding();
     await waitFor(() => value.value === '1', { what: 'the pin to go high' });
     agent.child.kill('SIGKILL');
     await agent.exited;
@@ -155,7 +121,7 @@ describe.skipIf(unavailable !== undefined)('the onoff driver on an emulated sysf
     // "high" in the direction file is the raw line level: off for an active-low bell.
     expect(w.sandbox.read('gpio17/direction')).toBe('high');
     expect(w.sandbox.read('gpio17/active_low')).toBe('1');
-    await w.ding(w.watcher);
+    await w.ding();
     await waitFor(() => value.pulses().length === 1, { what: 'the pulse' });
     agent.child.kill('SIGTERM');
     await agent.exited;
