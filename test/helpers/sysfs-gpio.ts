@@ -171,6 +171,19 @@ export interface InsideProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Kills what runs inside, then the namespace's holder (its process group `pid`), and waits for it. */
+export async function endNamespace(holder: ChildProcessWithoutNullStreams, pid: number, inside: Set<ChildProcessWithoutNullStreams>): Promise<void> {
+  for (const child of inside) child.kill('SIGKILL');
+  if (holder.exitCode !== null) return;
+  const gone = new Promise((resolve) => holder.once('exit', resolve));
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  await gone;
+}
+
 /** `node <args>` in the mount namespace of `pid`, kept in `inside` until it exits (so a sandbox's stop can kill it). */
 export function nodeInside(pid: number, args: string[], env: Record<string, string>, inside: Set<ChildProcessWithoutNullStreams>): InsideProcess {
   const child = spawn('nsenter', [`--target=${pid}`, '--mount', '--', process.execPath, ...args], { env, stdio: 'pipe' });
@@ -255,16 +268,7 @@ export class SysfsGpioSandbox {
 
   async stop(): Promise<void> {
     for (const r of this.#recorders) r.stop();
-    for (const child of this.#inside) child.kill('SIGKILL');
-    if (this.#holder.exitCode === null) {
-      const gone = new Promise((resolve) => this.#holder.once('exit', resolve));
-      try {
-        process.kill(-this.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      await gone;
-    }
+    await endNamespace(this.#holder, this.pid, this.#inside);
     this.#removeDir();
   }
 }

@@ -5,7 +5,7 @@
 // answer through the fake libgpiod tools (fake-libgpiod.ts) with FAKE_GPIO_DEV=/dev.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { tempDir, waitFor } from '../../helpers/world.js';
-import { nodeInside, type InsideProcess } from '../../helpers/sysfs-gpio.js';
+import { endNamespace, nodeInside, type InsideProcess } from '../../helpers/sysfs-gpio.js';
 
 const SETUP = `
 set -eu
@@ -70,16 +70,7 @@ export class ChardevSandbox {
   }
 
   async stop(): Promise<void> {
-    for (const child of this.#inside) child.kill('SIGKILL');
-    if (this.#holder.exitCode === null) {
-      const gone = new Promise((resolve) => this.#holder.once('exit', resolve));
-      try {
-        process.kill(-this.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      await gone;
-    }
+    await endNamespace(this.#holder, this.pid, this.#inside);
     this.#remove();
   }
 }
