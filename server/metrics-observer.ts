@@ -3,7 +3,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Metrics } from '../shared/metrics.js';
 import type { Topics } from '../shared/topics.js';
-import { DEVICE_ONLINE, DeliveryReport, parse, parseRang } from '../shared/messages.js';
+import { DEVICE_ONLINE, DeliveryReport, parse, parseRang, reportedEventIds } from '../shared/messages.js';
 import { RecentIds } from '../shared/recent-ids.js';
 
 /** How long a report is remembered: a QoS 1 redelivery comes within seconds of a reconnect. */
@@ -46,7 +46,7 @@ export class MetricsObserver {
     if (route?.kind === 'slack-delivered') {
       // A malformed report is not ours to judge; the status page logs it.
       const report = parse(DeliveryReport, payload);
-      if (report && this.#first(`d|${report.eventId}|${report.status}|${report.at}`)) this.#metrics.slackDeliveries.inc({ status: report.status });
+      if (report && this.#first(`d|${report.eventId}|${report.status}|${report.at}`)) this.#metrics.slackDeliveries.inc({ status: report.status }, reportedEventIds(report).length);
       return;
     }
     if (route?.kind !== 'device') return;

@@ -63,6 +63,8 @@ export const isMuted = (mute: MuteState | undefined, now: number): boolean => mu
  * What the Slack sink did with an event, on <prefix>/slack/delivered (not retained),
  * so the status page can trace an event without polling anyone.
  */
+/** At most this many events in one delivery report (about 20 KB of ids). */
+export const MAX_IDS_PER_REPORT = 500;
 export const DELIVERY_STATUSES = ['posted', 'updated', 'threaded', 'digested', 'dropped', 'retrying', 'failed'] as const;
 export const DeliveryReport = Type.Object({
   eventId: Type.String(),
@@ -73,9 +75,15 @@ export const DeliveryReport = Type.Object({
   error: Type.Optional(Type.String()),
   /** Set by a sink without a bot token: nothing reached Slack, it was only printed. */
   dryRun: Type.Optional(Type.Boolean()),
+  /** The same outcome for these events too: a digest reports its events in a few messages, not one each. */
+  alsoEventIds: Type.Optional(Type.Array(Type.String(), { maxItems: MAX_IDS_PER_REPORT })),
   at: Type.String(),
 });
 export type DeliveryReport = Static<typeof DeliveryReport>;
+
+/** Every event a delivery report speaks for. */
+export const reportedEventIds = (report: { eventId: string; alsoEventIds?: string[] | undefined }): string[] =>
+  report.alsoEventIds ? [report.eventId, ...report.alsoEventIds] : [report.eventId];
 
 /**
  * Whether Slack takes the sink's bot token, retained on <prefix>/slack/health, so the

@@ -2,7 +2,7 @@
 // error), a digest, and an update of a posted message when rings arrive. Each sends, then
 // records the outcome and any follow-up job in one outbox transaction.
 import type { SlackConfig } from '../shared/config/schema.js';
-import type { DeliveryReport } from '../shared/messages.js';
+import { MAX_IDS_PER_REPORT, type DeliveryReport } from '../shared/messages.js';
 import type { SlackApi } from './api.js';
 import type { Sender, Sent } from './exactly-once.js';
 import type { Lane } from './lanes.js';
@@ -148,7 +148,10 @@ export class Deliveries {
         for (const id of chunk) await this.#addRef(tx, id, { kind: 'digest', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: 0 });
       });
     }
-    for (const id of ids) this.#c.report({ eventId: id, status: 'digested', channel: res.channel, ts: res.ts });
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_REPORT) {
+      const [first, ...rest] = ids.slice(i, i + MAX_IDS_PER_REPORT);
+      this.#c.report({ eventId: first!, ...(rest.length > 0 ? { alsoEventIds: rest } : {}), status: 'digested', channel: res.channel, ts: res.ts });
+    }
   }
 
   async #update(lane: Lane, job: UpdateJob): Promise<void> {

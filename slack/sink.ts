@@ -15,7 +15,7 @@ import { FatalSignal, type Part } from '../shared/part.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { Topics } from '../shared/topics.js';
 import { EnvelopeError, parseEnvelope, type Envelope } from '../shared/envelope.js';
-import { parseRang, type DeliveryReport, type RangReport, type SlackHealth } from '../shared/messages.js';
+import { parseRang, reportedEventIds, type DeliveryReport, type RangReport, type SlackHealth } from '../shared/messages.js';
 import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import type { SlackApi } from './api.js';
 import { DigestGate, type DigestBatch } from './digest.js';
@@ -337,7 +337,9 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
 
   #report(report: Omit<DeliveryReport, 'at'>): void {
     const full: DeliveryReport = { ...report, ...(this.#opts.dryRun ? { dryRun: true } : {}), at: new Date(this.#clock.now()).toISOString() };
-    this.emit('report', full);
+    // One message on the broker for many events (a digest); one 'report' per event here.
+    const { alsoEventIds, ...one } = full;
+    for (const eventId of reportedEventIds(full)) this.emit('report', alsoEventIds ? { ...one, eventId } : full);
     this.#reports?.publish(this.#topics.slackDelivered(), JSON.stringify(full));
   }
 }

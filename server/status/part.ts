@@ -10,7 +10,7 @@ import type { StatusConfig } from '../../shared/config/schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { BROADCAST_DEVICE, Topics } from '../../shared/topics.js';
 import { EnvelopeError, parseEnvelope } from '../../shared/envelope.js';
-import { parseMute, parseSlackHealth, type MuteState, type SlackHealth } from '../../shared/messages.js';
+import { parseMute, parseSlackHealth, reportedEventIds, type MuteState, type SlackHealth } from '../../shared/messages.js';
 import { EventPublisher } from '../publisher.js';
 import { EventStore, type RecentFilter } from './store.js';
 import { DeviceBoard } from './devices.js';
@@ -220,7 +220,8 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     if (route.kind === 'slack-delivered') {
       const report = parseSeenDelivery(payload);
       if (!report) return void this.#log.debug({ topic }, 'ignored a malformed delivery report');
-      return this.#step(report.eventId, deliveryStep(report, now));
+      for (const eventId of reportedEventIds(report)) this.#step(eventId, deliveryStep(report, now));
+      return;
     }
     if (route.kind === 'slack-health') {
       const health = parseSlackHealth(payload);

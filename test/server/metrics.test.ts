@@ -57,10 +57,11 @@ describe('GET /metrics', () => {
       JSON.stringify({ eventId: `e-${Math.random()}`, deviceId: 'pi-1', type: 'user.signup', strikes, at: new Date().toISOString(), ...(suppressed ? { suppressed } : {}) });
     await device.publishAsync('bellhop/devices/pi-1/rang', rang(2), { qos: 1 });
     await device.publishAsync('bellhop/devices/pi-1/rang', rang(0, 'rate-cap'), { qos: 1 });
-    await device.publishAsync('bellhop/slack/delivered', JSON.stringify({ eventId: 'x', status: 'digested', at: new Date().toISOString() }), { qos: 1 });
+    await device.publishAsync('bellhop/slack/delivered', JSON.stringify({ eventId: 'x', alsoEventIds: ['y', 'z'], status: 'digested', at: new Date().toISOString() }), { qos: 1 });
     // Brokers keep order per topic only, so wait for every figure rather than for the last message sent.
     const expected: Record<string, number> = {
-      'bellhop_slack_deliveries_total{status="digested"}': 1,
+      // One digest's report for three events counts three.
+      'bellhop_slack_deliveries_total{status="digested"}': 3,
       bellhop_bells_online: 1,
       'bellhop_strikes_total{device="pi-1"}': 2,
       'bellhop_rings_suppressed_total{device="pi-1",reason="rate-cap"}': 1,

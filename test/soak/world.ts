@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseEnvelope, EnvelopeError } from '../../shared/envelope.js';
-import { DeliveryReport, parse, parseRang, type DeviceState, type RangReport } from '../../shared/messages.js';
+import { DeliveryReport, parse, parseRang, reportedEventIds, type DeviceState, type RangReport } from '../../shared/messages.js';
 import { Topics } from '../../shared/topics.js';
 import { BOT_TOKEN, FakeSlack, type FakeSlackOptions } from '../fake-slack/server.js';
 import { runCli, type CliProcess } from '../helpers/cli.js';
@@ -163,7 +163,8 @@ export class Witness {
       if (rang) this.rangs.push(rang);
     } else if (route?.kind === 'slack-delivered') {
       const report = parse(DeliveryReport, payload);
-      if (report) this.delivered.push(report);
+      // A digest's report speaks for many events: the witness keeps one per event.
+      if (report) for (const eventId of reportedEventIds(report)) this.delivered.push({ ...report, eventId, alsoEventIds: undefined });
     } else if (route?.kind === 'device' && route.channel === 'state' && payload.length > 0) {
       this.states.push(JSON.parse(payload.toString()) as DeviceState);
     }

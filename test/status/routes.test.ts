@@ -143,6 +143,19 @@ describe('the status endpoints in a real world (broker, server, bell agent on th
     expect(trace.event?.slack).toBe('posted');
   });
 
+  it("puts one digest report on the trace of every event it names", async () => {
+    const ids = [await signup(server.url), await signup(server.url), await signup(server.url)];
+    const report: DeliveryReport = { eventId: ids[0]!, alsoEventIds: ids.slice(1), status: 'digested', channel: '#sales', ts: '9.9', at: new Date().toISOString() };
+    await sink.publishAsync('bellhop/slack/delivered', JSON.stringify(report), { qos: 1 });
+    for (const id of ids) {
+      const trace = await waitFor(async () => {
+        const t = (await get<Trace>(server.url, `/v1/events/${id}/trace`)).body;
+        return t.event && t.steps?.some((s) => s.stage === 'slack') ? t : undefined;
+      }, { what: `the slack step of ${id}` });
+      expect(trace.event?.slack).toBe('digested');
+    }
+  });
+
   it('keeps a delivery report for an event it never saw and shows it as a trace without the event', async () => {
     const report: DeliveryReport = { eventId: 'from-before-the-restart', status: 'failed', error: 'channel_not_found', at: new Date().toISOString() };
     await sink.publishAsync('bellhop/slack/delivered', JSON.stringify(report), { qos: 1 });
