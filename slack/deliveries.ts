@@ -11,9 +11,6 @@ import type { People } from './people.js';
 import { renderDigest, renderEvent, renderReply } from './render.js';
 import { ThreadBook } from './thread-book.js';
 
-/** Records given a digest's ref per transaction: bounded, so a flood's digest never holds all of them at once. */
-const DIGEST_REF_CHUNK = 200;
-
 export type ReportFn = (report: Omit<DeliveryReport, 'at'>) => void;
 
 export interface DeliveryContext {
@@ -134,20 +131,13 @@ export class Deliveries {
       template: config.templates[job.type],
     });
     const res = await this.#c.sender.send(lane, job, to, message);
-    // Each event's record learns the digest in chunks, the job done with the last: a restart
-    // in between finds the job posted (its attempt holds Slack's answer) and goes on, adding
-    // the ref only where it is missing.
-    for (let i = 0; i < ids.length; i += DIGEST_REF_CHUNK) {
-      const chunk = ids.slice(i, i + DIGEST_REF_CHUNK);
-      const last = i + DIGEST_REF_CHUNK >= ids.length;
-      await commit(outbox, async (tx) => {
-        if (last) {
-          tx.deleteJob(job);
-          tx.learnChannel(to.postedTo, res.channel);
-        }
-        for (const id of chunk) await this.#addRef(tx, id, { kind: 'digest', lane: lane.key, target: lane.target, channel: res.channel, ts: res.ts, rangsShown: 0 });
-      });
-    }
+    // The events' records are left as they are: a digest is never updated with rings (single
+    // posts are), so a ref to it would be written for thousands of records and never read; each
+    // event's trace learns the digest from the report.
+    await commit(outbox, (tx) => {
+      tx.deleteJob(job);
+      tx.learnChannel(to.postedTo, res.channel);
+    });
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_REPORT) {
       const [first, ...rest] = ids.slice(i, i + MAX_IDS_PER_REPORT);
       this.#c.report({ eventId: first!, ...(rest.length > 0 ? { alsoEventIds: rest } : {}), status: 'digested', channel: res.channel, ts: res.ts });

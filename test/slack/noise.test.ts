@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { reportedEventIds, type DeliveryReport } from '../../shared/messages.js';
 import { blockText, clockHoldingTimers, shiftedClock, slackWorld, waitForSlack, type SlackWorld } from './helpers.js';
 
 let world: SlackWorld | undefined;
@@ -92,7 +93,10 @@ describe('digests for bursts', () => {
     world = await slackWorld({ routes: ROUTES, digest: { threshold: 1, windowMs: 60_000, maxListed: 5 } });
     const clock = clockHoldingTimers(60_000);
     await world.startSink({ clock });
-    const n = 451; // the digest's refs are written 200 records at a time: three chunks
+    const n = 1_101; // 1,100 held: reported on the broker in three messages (500, 500, 100)
+    const onBroker: DeliveryReport[] = [];
+    world.publisher.on('message', (_t, p) => onBroker.push(JSON.parse(p.toString()) as DeliveryReport));
+    await world.publisher.subscribeAsync('bellhop/slack/delivered', { qos: 1 });
     for (let i = 0; i < n; i++) void world.publish({ id: `f${i}`, type: 'user.signup', subject: `flood${i}@example.com` });
     await waitForSlack(world!, () => world!.fake.posts('#user-behavior').length === 1 && world!.sinkPending() === n - 1, 'one post and the rest held', 20_000);
     clock.fire();
@@ -104,6 +108,8 @@ describe('digests for bursts', () => {
     expect(text).toContain(`…and ${n - 1 - 5} more`);
     await waitForSlack(world!, () => world!.sinkPending() === 0, 'an empty outbox');
     expect(world.fake.posts('#user-behavior')).toHaveLength(2);
+    await waitForSlack(world!, () => onBroker.filter((r) => r.status === 'digested').length === 3, 'three digest reports on the broker');
+    expect(onBroker.filter((r) => r.status === 'digested').map((r) => reportedEventIds(r).length)).toEqual([500, 500, 100]);
   });
 
   it('posts the events held for a digest after a restart, once', async () => {
