@@ -22,7 +22,8 @@ import { DigestGate, type DigestBatch } from './digest.js';
 import { Dispatcher } from './dispatcher.js';
 import { fingerprintOf, threadedTypes } from './fingerprint.js';
 import { ackWhenStored } from './acks-when-stored.js';
-import { Outbox, type DigestJob, type Job, type PostJob } from './outbox.js';
+import { Outbox, type Job, type PostJob } from './outbox.js';
+import { storeDigest, withoutHeldPosts } from './digest-jobs.js';
 import { Router } from './router.js';
 import { ThreadBook } from './thread-book.js';
 import { TokenCheck, type HealthState } from './token-check.js';
@@ -111,7 +112,11 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const slack = config.slack;
     this.#stopping = false;
     const outbox = (this.#opts.createOutbox ?? ((dir, size, opts) => new Outbox(dir, size, opts)))(join(config.dataDir, 'slack'), slack.dedupSize, { sync: config.dataSync !== 'none' });
-    const { jobs, threads } = await outbox.open();
+    const opened = await outbox.open();
+    const { threads } = opened;
+    // A stop while a digest's posts were being deleted leaves some: the digest has them.
+    const { jobs, held } = withoutHeldPosts(opened.jobs);
+    if (held.length > 0) await outbox.transaction((tx) => held.forEach((j) => tx.deleteJob(j)));
     this.#outbox = outbox;
     const threadBook = new ThreadBook(threads, this.#clock, slack.threads.windowMs);
     const token = new TokenCheck({
@@ -305,22 +310,9 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     const [first] = batch.held;
     if (!first) return;
     if (batch.held.length === 1) return void this.#dispatcher!.enqueue(first);
-    const outbox = this.#outbox!;
     try {
-      const digest = await outbox.transaction((tx) => {
-        const job: DigestJob = {
-          seq: outbox.nextSeq(),
-          kind: 'digest',
-          lane: first.lane,
-          target: first.target,
-          type: first.type,
-          eventIds: batch.held.map((j) => j.eventId),
-          total: batch.total,
-        };
-        tx.putJob(job);
-        for (const held of batch.held) tx.deleteJob(held);
-        return job;
-      });
+      const { digest, rest } = await storeDigest(this.#outbox!, batch, first);
+      rest.catch((err: Error) => this.#log.warn({ err: err.message }, 'could not delete the posts a digest holds; the next start drops them'));
       if (!this.#stopping) this.#dispatcher!.enqueue(digest);
     } catch (err) {
       // The held jobs are still in the outbox; send them one by one rather than lose them.
