@@ -320,7 +320,8 @@ export class Outbox {
   async #prune(): Promise<void> {
     if (this.#records <= this.#limit) return;
     await this.transaction(async (tx) => {
-      const excess = this.#records - this.#limit;
+      // A few hundred per event at most: after a flood's digest, thousands of records fall due at once.
+      const excess = Math.min(this.#records - this.#limit, 500);
       for await (const [key, value] of this.#sub('order').iterator({ limit: excess })) {
         const id = value.id;
         // Still being delivered: keep it and everything newer until next time.

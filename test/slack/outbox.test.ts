@@ -88,6 +88,24 @@ describe('the Slack outbox', () => {
     expect(again.channelId('C0000B')).toBe('C0000B');
   });
 
+  it('forgets the oldest records beyond dedupSize once delivered, at most 500 per new event', async () => {
+    const { outbox } = await openOutbox();
+    const accept = (id: string) =>
+      outbox.accept(toEnvelope({ type: 'user.signup', id }, { source: 'test' }), (seq) => [{ ...postJob(outbox, id), seq }]);
+    // 800 events still being delivered (a flood held for a digest): none may be forgotten.
+    const jobs = (await Promise.all(Array.from({ length: 800 }, (_, i) => accept(`f${i}`)))).flatMap((j) => j ?? []);
+    expect(outbox.knows('f0')).toBe(true);
+    await outbox.transaction((tx) => jobs.forEach((j) => tx.deleteJob(j)));
+    await accept('next-1');
+    expect(outbox.knows('f499')).toBe(false);
+    expect(outbox.knows('f500')).toBe(true);
+    await accept('next-2');
+    // 802 records, the limit 100: 500 went with the first, the rest with the second.
+    expect(outbox.knows('f701')).toBe(false);
+    expect(outbox.knows('f702')).toBe(true);
+    expect(outbox.knows('next-2')).toBe(true);
+  });
+
   it('waits for running and queued writes before it closes', async () => {
     const { outbox } = await openOutbox();
     const event = toEnvelope({ type: 'user.signup', id: 'late' }, { source: 'test' });
