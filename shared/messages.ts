@@ -59,12 +59,13 @@ export function mutedUntil(mute: MuteState | undefined, now: number): number | n
 
 export const isMuted = (mute: MuteState | undefined, now: number): boolean => mutedUntil(mute, now) !== null;
 
+/** At most this many events in one delivery report (about 20 KB of ids). */
+export const MAX_IDS_PER_REPORT = 500;
+
 /**
  * What the Slack sink did with an event, on <prefix>/slack/delivered (not retained),
  * so the status page can trace an event without polling anyone.
  */
-/** At most this many events in one delivery report (about 20 KB of ids). */
-export const MAX_IDS_PER_REPORT = 500;
 export const DELIVERY_STATUSES = ['posted', 'updated', 'threaded', 'digested', 'dropped', 'retrying', 'failed'] as const;
 export const DeliveryReport = Type.Object({
   eventId: Type.String(),
