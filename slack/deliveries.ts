@@ -172,7 +172,7 @@ export class Deliveries {
   /** Records where an event was posted; returns an update job if rings arrived meanwhile. */
   async #addRef(tx: Tx, eventId: string, ref: MessageRef, also?: (rec: EventRecord) => void): Promise<Job[]> {
     const rec = await tx.record(eventId);
-    if (!rec || rec.refs.some((r) => r.channel === ref.channel && r.ts === ref.ts)) return [];
+    if (!rec) return [];
     rec.refs.push(ref);
     also?.(rec);
     tx.putRecord(eventId, rec);

@@ -9,7 +9,8 @@ import type { DigestJob, Job, Outbox, PostJob } from './outbox.js';
 const DELETE_CHUNK = 1000;
 
 /** Stores the digest; `rest` settles once every held post's job is gone from the outbox. */
-export async function storeDigest(outbox: Outbox, batch: DigestBatch<PostJob>, first: PostJob): Promise<{ digest: DigestJob; rest: Promise<void> }> {
+export async function storeDigest(outbox: Outbox, batch: DigestBatch<PostJob>): Promise<{ digest: DigestJob; rest: Promise<void> }> {
+  const first = batch.held[0]!;
   const digest = await outbox.transaction((tx) => {
     const job: DigestJob = { seq: outbox.nextSeq(), kind: 'digest', lane: first.lane, target: first.target, type: first.type, eventIds: batch.held.map((j) => j.eventId), total: batch.total };
     tx.putJob(job);

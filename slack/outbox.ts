@@ -25,6 +25,7 @@ import { openStore } from '../shared/data-folder.js';
 export type * from './outbox-records.js';
 
 const pad = (seq: number) => String(seq).padStart(16, '0');
+const PRUNE_PER_EVENT = 500; // records, at most: after a flood's digest thousands fall due at once
 
 /** A section of the store: JSON values, whatever the section holds (BatchOp types them). */
 const jsonSection = <V>(db: Level<string, unknown>, where: Section) => db.sublevel<string, V>(where, { valueEncoding: 'json' });
@@ -320,8 +321,7 @@ export class Outbox {
   async #prune(): Promise<void> {
     if (this.#records <= this.#limit) return;
     await this.transaction(async (tx) => {
-      // A few hundred per event at most: after a flood's digest, thousands of records fall due at once.
-      const excess = Math.min(this.#records - this.#limit, 500);
+      const excess = Math.min(this.#records - this.#limit, PRUNE_PER_EVENT);
       for await (const [key, value] of this.#sub('order').iterator({ limit: excess })) {
         const id = value.id;
         // Still being delivered: keep it and everything newer until next time.

@@ -311,7 +311,7 @@ export class SlackSink extends EventEmitter<SlackSinkEvents> implements Part {
     if (!first) return;
     if (batch.held.length === 1) return void this.#dispatcher!.enqueue(first);
     try {
-      const { digest, rest } = await storeDigest(this.#outbox!, batch, first);
+      const { digest, rest } = await storeDigest(this.#outbox!, batch);
       rest.catch((err: Error) => this.#log.warn({ err: err.message }, 'could not delete the posts a digest holds; the next start drops them'));
       if (!this.#stopping) this.#dispatcher!.enqueue(digest);
     } catch (err) {
