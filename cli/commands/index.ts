@@ -24,6 +24,7 @@ export const COMMANDS: readonly CommandModule[] = [
   { names: ['install-service'], load: async () => (await import('./install-service.js')).registerInstallService },
   { names: ['pin-low'], load: async () => (await import('./pin-low.js')).registerPinLow },
   { names: ['mosquitto-config'], load: async () => (await import('./mosquitto-config.js')).registerMosquittoConfig },
+  { names: ['rabbitmq-config'], load: async () => (await import('./rabbitmq-config.js')).registerRabbitmqConfig },
   { names: ['types'], load: async () => (await import('./types.js')).registerTypes },
 ];
 
