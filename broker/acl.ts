@@ -22,13 +22,14 @@ export function grantsFor(principal: Principal, topics: Topics): Grants {
     case 'server':
       return {
         // devices/+/mute: the status page's Mute and Unmute buttons (retained, like Slack's /ding mute).
-        publish: [`${p}/events/#`, `${p}/devices/+/ding`, `${p}/devices/+/mute`],
+        // devices/all/rollcall: asks the bells to say themselves (shared/roll-call.ts).
+        publish: [`${p}/events/#`, `${p}/devices/+/ding`, `${p}/devices/+/mute`, `${p}/devices/${BROADCAST_DEVICE}/rollcall`],
         // slack/delivered: the status page traces where each event went; slack/health: whether Slack takes the token.
         subscribe: [`${p}/devices/+/+`, `${p}/events/#`, `${p}/slack/delivered`, `${p}/slack/health`],
       };
     case 'slack':
       return {
-        publish: [`${p}/devices/+/ding`, `${p}/devices/+/mute`, `${p}/slack/#`],
+        publish: [`${p}/devices/+/ding`, `${p}/devices/+/mute`, `${p}/devices/${BROADCAST_DEVICE}/rollcall`, `${p}/slack/#`],
         subscribe: [`${p}/events/#`, `${p}/devices/+/+`],
       };
     case 'device': {

@@ -45,8 +45,7 @@ export interface AgentOptions {
   driver: GpioDriver;
   logger: Logger;
   clock?: Clock;
-  /** Most event ids remembered against redeliveries (default DEFAULT_MAX_IDS); for tests. */
-  dedupMaxIds?: number;
+  dedupMaxIds?: number; // most event ids remembered against redeliveries (default DEFAULT_MAX_IDS); for tests
 }
 
 export interface AgentEvents {
@@ -171,7 +170,7 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
       }
       subscribeChecked(
         client,
-        Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])),
+        { ...Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), [this.#topics.device(BROADCAST_DEVICE, 'rollcall')]: { qos: 0 as const } },
         { log: this.#log, refusedMessage: 'broker refused subscriptions (ACL?)' },
         () => {
           this.#publishState();
@@ -242,10 +241,17 @@ export class AgentPart extends EventEmitter<AgentEvents> implements Part {
     this.emit('state', state);
   }
 
+  /** Asked by a watcher that gets no retained copies by wildcard (shared/roll-call.ts); at QoS 0, so none waits for a bell away. */
+  #answerRollCall(): void {
+    this.#mqtt?.publish(this.#topics.device(this.deviceId, 'status'), DEVICE_ONLINE, { qos: 1, retain: true });
+    this.#publishState();
+  }
+
   async #handle(packet: IPublishPacket): Promise<void> {
     const route = this.#topics.parse(packet.topic);
     if (!route) return;
     if (route.kind === 'device' && route.channel === 'mute') return this.#handleMute(packet, route.deviceId);
+    if (route.kind === 'device' && route.channel === 'rollcall') return this.#answerRollCall();
     const isDing = route.kind === 'device' && route.channel === 'ding';
     if (route.kind === 'event' && !this.#opts.config.device.events.includes(route.type)) return;
     if (!isDing && route.kind !== 'event') return;

@@ -5,11 +5,12 @@
 //   <prefix>/devices/<id>/rang                    what a bell did, with the event id
 //   <prefix>/devices/<id>/mute                    retained mute state (id "all" mutes every bell)
 //   <prefix>/devices/<id>/state                   retained heartbeat: version, uptime, last ring...
+//   <prefix>/devices/all/rollcall                 watchers ask every bell to say its status and state again
 //   <prefix>/slack/delivered                       what the Slack sink did with each event
 //   <prefix>/slack/health                          retained: does Slack take the sink's bot token
 export const BROADCAST_DEVICE = 'all';
 
-export const DEVICE_CHANNELS = ['status', 'ding', 'rang', 'mute', 'state'] as const;
+export const DEVICE_CHANNELS = ['status', 'ding', 'rang', 'mute', 'state', 'rollcall'] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
 
 export class Topics {

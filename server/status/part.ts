@@ -21,6 +21,7 @@ import type { DevicesReply, DeviceView, EventSummary, MuteReply, RingReply, Stat
 import { dingCommand } from '../../shared/ding.js';
 import { muteCommand, unmuteTargets } from '../../shared/mute.js';
 import { RetainedPublisher } from './retained.js';
+import { RollCall } from '../../shared/roll-call.js';
 import type { LocalBroker } from '../../shared/local-broker.js';
 
 /** Events handed over in process are never retained copies. */
@@ -61,6 +62,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
   #filters: string[];
   #slack: SlackHealth | undefined;
   #retained: RetainedPublisher;
+  #rollCall: RollCall;
   #unsubscribeLocal: (() => Promise<void>) | undefined;
   #onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     // The client is shared with the event API: nothing the page keeps may break it.
@@ -87,6 +89,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     this.#retained = new RetainedPublisher(opts.client, opts.publishTimeoutMs);
     const t = this.#topics;
     this.#filters = [t.events(), t.anyDevice('status'), t.anyDevice('state'), t.anyDevice('mute'), t.anyDevice('rang'), t.anyDevice('ding'), t.slackDelivered(), t.slackHealth()];
+    this.#rollCall = new RollCall(opts.client, t, [t.anyDevice('status'), t.anyDevice('state'), t.anyDevice('mute')]);
   }
 
   get brokerConnected(): boolean {
@@ -114,6 +117,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
       failedMessage: 'status subscriptions failed',
       failedLevel: 'warn',
     });
+    this.#rollCall.start();
   }
 
   async stop(): Promise<void> {
@@ -123,6 +127,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     client.off('message', this.#onMessage);
     client.off('connect', this.#onConnect);
     client.off('close', this.#onClose);
+    this.#rollCall.stop();
     // No unsubscribe: the client is the server part's, other listeners on it (metrics) share
     // these filters, and it ends right after this.
     this.removeAllListeners();
@@ -231,6 +236,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     }
     if (route.kind === 'event') return this.#event(topic, payload, now);
     const { deviceId, channel } = route;
+    if (channel === 'status' || channel === 'state') this.#rollCall.heard(deviceId);
     switch (channel) {
       case 'ding':
         return this.#event(topic, payload, now, deviceId);

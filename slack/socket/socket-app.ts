@@ -14,6 +14,7 @@ import { FatalSignal, type Part } from '../../shared/part.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { Topics } from '../../shared/topics.js';
 import { connectMqtt, mqttSettings, failLoudly, subscribeChecked, type MqttClient } from '../../shared/mqtt.js';
+import { RollCall } from '../../shared/roll-call.js';
 import { describeError } from '../api.js';
 import { slackLogger } from '../slack-logger.js';
 import { DeviceDirectory } from './devices.js';
@@ -114,7 +115,13 @@ export class SocketApp implements Part {
     });
     failLoudly(mqtt, config, "slack.mqtt.username and slack.mqtt.password (the Slack part's broker login)", (err) => this.#fatal.raise(err));
     this.#mqtt = mqtt;
-    mqtt.on('message', (topic, payload, packet) => this.#devices.onMessage(topic, payload, packet.retain, this.#clock.now()));
+    const rollCall = new RollCall(mqtt, this.#topics, this.#devices.filters());
+    mqtt.on('message', (topic, payload, packet) => {
+      const route = this.#topics.parse(topic);
+      if (route?.kind === 'device' && (route.channel === 'status' || route.channel === 'state')) rollCall.heard(route.deviceId);
+      this.#devices.onMessage(topic, payload, packet.retain, this.#clock.now());
+    });
+    rollCall.start();
     // The bells' retained statuses arrive with the subscription; wait a little for them so
     // the first /ding knows the bells, but never block on a broker that is down.
     let subscribed: () => void = () => undefined;

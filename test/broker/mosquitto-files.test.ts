@@ -61,11 +61,13 @@ describe('the generated Mosquitto files', () => {
       'topic readwrite acme/bells/events/#',
       'topic write acme/bells/devices/+/ding',
       'topic write acme/bells/devices/+/mute',
+      'topic write acme/bells/devices/all/rollcall',
       'topic read acme/bells/devices/+/+',
       'topic read acme/bells/slack/delivered',
       'topic read acme/bells/slack/health',
     ]);
     expect(block(acl, 'slack')).toContain('topic write acme/bells/devices/+/mute');
+    expect(block(acl, 'slack')).toContain('topic write acme/bells/devices/all/rollcall');
     expect(block(acl, 'ops')).toEqual(['topic readwrite #', 'topic read $SYS/#']);
   });
 

@@ -1,0 +1,50 @@
+// Which bells are there, on any broker. A retained status, state or mute reaches a new
+// subscriber of devices/+/... on aedes and Mosquitto, but RabbitMQ (3.x) keeps retained
+// messages for exact topics only, and per node. So on every connection a watcher (the
+// status page, the Slack app) also asks on devices/all/rollcall once its device filters
+// are in place; each bell answers live with its status and state. The first time the
+// watcher hears of a bell on a connection it subscribes to that bell's mute topic exactly,
+// which every broker answers with the retained mute. Where the wildcard had delivered them
+// already, the copies change nothing.
+import type { MqttClient } from 'mqtt';
+import { BROADCAST_DEVICE, type Topics } from './topics.js';
+
+export class RollCall {
+  #client: MqttClient;
+  #topics: Topics;
+  #filters: string[];
+  #asked = new Set<string>();
+
+  /** `deviceFilters`: the watcher's own device wildcards, which the answers come on. */
+  constructor(client: MqttClient, topics: Topics, deviceFilters: readonly string[]) {
+    this.#client = client;
+    this.#topics = topics;
+    this.#filters = [...deviceFilters, topics.device(BROADCAST_DEVICE, 'mute')];
+  }
+
+  start(): void {
+    this.#client.on('connect', this.#onConnect);
+    if (this.#client.connected) this.#onConnect();
+  }
+
+  stop(): void {
+    this.#client.off('connect', this.#onConnect);
+  }
+
+  // After the SUBACK, so no answer comes before the filters it comes on.
+  #onConnect = (): void => {
+    this.#asked.clear();
+    this.#client.subscribe(Object.fromEntries(this.#filters.map((f) => [f, { qos: 1 as const }])), (err) => {
+      // QoS 0 and never retained: a bell away now says itself when it comes back anyway.
+      // A callback even for QoS 0: without one, a client ending meanwhile emits an 'error'.
+      if (!err) this.#client.publish(this.#topics.device(BROADCAST_DEVICE, 'rollcall'), '', { qos: 0 }, () => undefined);
+    });
+  };
+
+  /** For every device message the watcher gets: a bell heard of for the first time gets its mute asked for. */
+  heard(deviceId: string): void {
+    if (deviceId === BROADCAST_DEVICE || this.#asked.has(deviceId)) return;
+    this.#asked.add(deviceId);
+    this.#client.subscribe(this.#topics.device(deviceId, 'mute'), { qos: 1 }, () => undefined);
+  }
+}
