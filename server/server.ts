@@ -7,6 +7,7 @@ import { Topics } from '../shared/topics.js';
 import { connectMqtt, mqttSettings, failLoudly, waitForConnect, type MqttClient } from '../shared/mqtt.js';
 import { buildApp } from './app.js';
 import { EventPublisher } from './publisher.js';
+import { brokerKeepsQos2, QOS2_DOWNGRADED } from './qos2-check.js';
 import type { LocalBroker } from '../shared/local-broker.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { Metrics } from '../shared/metrics.js';
@@ -88,6 +89,7 @@ export class ServerPart implements Part {
       }
       this.#log.warn('starting without a broker connection');
     }
+    if (config.server.publishQos === 2) await this.#checkQos2(client, topics);
     const metrics = config.server.metrics ? (this.#opts.metrics ?? new Metrics()) : undefined;
     if (metrics) {
       this.#observer = new MetricsObserver(client, topics, metrics);
@@ -119,6 +121,21 @@ export class ServerPart implements Part {
       throw listenError(err, { what: 'the HTTP server', host: config.server.host, port: config.server.port, portSetting: 'BELLHOP_HTTP_PORT (server.port)', hostSetting: 'server.host' });
     }
     this.#log.info({ url: this.url }, 'HTTP server listening');
+  }
+
+  /** At start (a throw stops it) and after every reconnect, which may have reached another broker (fatal). */
+  async #checkQos2(client: MqttClient, topics: Topics): Promise<void> {
+    const check = () => brokerKeepsQos2(client, topics.slackHealth());
+    client.on('connect', () => {
+      check().then(
+        (ok) => ok || this.#fatal.raise(new Error(QOS2_DOWNGRADED)),
+        () => undefined,
+      );
+    });
+    if (client.connected && !(await check())) {
+      client.end(true);
+      throw new Error(QOS2_DOWNGRADED);
+    }
   }
 
   async stop(): Promise<void> {

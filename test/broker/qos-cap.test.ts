@@ -1,10 +1,13 @@
 // A subscriber gets a message at most at the QoS it subscribed with (MQTT-3.8.4-6), also
 // through a wildcard. aedes 1.2 capped only exact-topic subscriptions, so a QoS 1 sink on
 // bellhop/events/# got QoS 2: mqtt.js answers PUBREC and keeps the message only in memory
-// until PUBREL, and a sink killed in between lost it. Runs on both brokers.
+// until PUBREL, and a sink killed in between lost it. Runs on every broker.
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import { connectClient, startBroker, testConfig, waitFor } from '../helpers/world.js';
+import { ServerPart } from '../../server/server.js';
+import { connectClient, postEvents, silentLogger, startBroker, testConfig, waitFor, withBroker } from '../helpers/world.js';
+
+const onRabbitmq = process.env.BELLHOP_TEST_BROKER === 'rabbitmq';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -59,7 +62,8 @@ describe('delivery QoS', () => {
     expect([got[0]!.payload.toString(), got[0]!.qos]).toEqual(['queued', 1]);
   });
 
-  it('keeps QoS 2 for a subscriber that asked for it', async () => {
+  // RabbitMQ downgrades QoS 2 to 1: the server refuses publishQos 2 there (below).
+  it.skipIf(onRabbitmq)('keeps QoS 2 for a subscriber that asked for it', async () => {
     const { broker, publisher } = await world();
     const sub = await connectClient(broker.url, { clientId: 'qos-two', clean: false });
     cleanups.push(() => sub.endAsync());
@@ -68,5 +72,21 @@ describe('delivery QoS', () => {
     await publisher.publishAsync('bellhop/events/user/signup', 'two', { qos: 2 });
     await waitFor(() => got.length === 1, { what: 'the message' });
     expect(got[0]!.qos).toBe(2);
+  });
+});
+
+describe('server.publishQos 2', () => {
+  it(onRabbitmq ? 'stops the server naming the setting, as the broker downgrades QoS 2' : 'starts, as the broker keeps QoS 2', async () => {
+    const base = testConfig({ server: { publishQos: 2 } });
+    const broker = await startBroker(base);
+    cleanups.push(() => broker.stop());
+    const server = new ServerPart({ config: withBroker(base, broker.url), tokens: base.server.tokens, logger: silentLogger(), connectWaitMs: 3000 });
+    cleanups.push(() => server.stop());
+    if (onRabbitmq) {
+      await expect(server.start()).rejects.toThrow(/server\.publishQos is 2, but the broker grants at most QoS 1.*set server\.publishQos to 1/);
+    } else {
+      await server.start();
+      expect((await postEvents(server.url, { type: 'user.signup' })).status).toBe(202);
+    }
   });
 });
