@@ -45,13 +45,25 @@ export function connectMqtt(settings: MqttSettings, extra: IClientOptions = {}):
   if (settings.credentials.username !== undefined) options.username = settings.credentials.username;
   if (settings.credentials.password !== undefined) options.password = settings.credentials.password;
   if (settings.caFile) options.ca = readFileSync(settings.caFile);
-  const client = mqtt.connect(settings.url, options);
+  // A cluster: several node URLs, comma-separated; mqtt.js moves to the next on each reconnect.
+  const urls = brokerUrls(settings.url);
+  if (urls.length > 1) options.servers = urls.map((u) => ({ protocol: u.protocol.slice(0, -1) as 'mqtt', host: u.hostname, port: Number(u.port) || defaultPort(u.protocol) }));
+  const client = mqtt.connect(urls[0]!.href, options);
   // Small MQTT packets must not wait for Nagle's algorithm (~40 ms with delayed ACKs).
   client.on('connect', () => {
     const stream = client.stream as { setNoDelay?: (on: boolean) => void };
     stream.setNoDelay?.(true);
   });
   return client;
+}
+
+/** The node URLs of mqtt.url: one, or several comma-separated (the nodes of a cluster). */
+export function brokerUrls(url: string): URL[] {
+  return url.split(',').map((u) => new URL(u.trim()));
+}
+
+function defaultPort(protocol: string): number {
+  return protocol === 'mqtts:' || protocol === 'tls:' ? 8883 : protocol === 'wss:' ? 443 : protocol === 'ws:' ? 80 : 1883;
 }
 
 /** CONNACK refusals that retrying will not fix: bad credentials, not authorized, banned

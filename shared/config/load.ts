@@ -105,6 +105,16 @@ const CROSS_CHECKS: ReadonlyArray<{ reads: string[]; check: (config: Config) => 
       }),
   },
   {
+    // The schema checks the first URL; a cluster's other nodes come after commas.
+    reads: ['mqtt.url'],
+    check: ({ mqtt }) =>
+      (mqtt.url ?? '')
+        .split(',')
+        .slice(1)
+        .filter((u) => !/^(mqtts?|wss?|tcp|tls):\/\/[^\s]+$/.test(u.trim()))
+        .map((u) => ({ path: 'mqtt.url', text: `every node URL must start with mqtt://, mqtts://, ws://, wss://, tcp:// or tls:// (got ${JSON.stringify(u.trim().replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'))})` })),
+  },
+  {
     reads: ['slack.shareGroup', 'mqtt.url'],
     check: (config) =>
       config.slack.shareGroup && !config.mqtt.url

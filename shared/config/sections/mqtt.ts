@@ -7,7 +7,8 @@ export const MqttSection = Type.Object(
     url: Type.Optional(
       Type.String({
         pattern: '^(mqtts?|wss?|tcp|tls)://',
-        description: 'Broker every client part connects to. Default: the embedded broker, mqtt://127.0.0.1:<broker.port>.',
+        description:
+          'Broker every client part connects to. Default: the embedded broker, mqtt://127.0.0.1:<broker.port>. A cluster: every node, comma-separated (each reconnect tries the next).',
       }),
     ),
     protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], {
