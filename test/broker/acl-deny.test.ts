@@ -1,6 +1,7 @@
 // What a bell's credentials cannot do, checked by effect (nothing arrives), so the same
 // tests hold on the embedded broker (which also refuses the SUBSCRIBE or drops the
-// client) and on Mosquitto with the generated ACL file (which filters on delivery).
+// client), on Mosquitto with the generated ACL file (which filters on delivery) and on
+// RabbitMQ with the generated definitions (which drops the client).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { BrokerPart } from '../../broker/broker.js';
@@ -114,17 +115,26 @@ describe('what a device\'s broker credentials cannot do', () => {
     await pi2.subscribeAsync('bellhop/devices/pi-2/mute', { qos: 1 });
     await waitFor(() => retained.length > 0, { what: 'the retained mute' });
     expect(retained).toEqual(['muted-by-slack']);
+    // RabbitMQ closes a new login under a client id still connected (the next try gets in).
+    await pi2.endAsync();
   });
 
   it('cannot read another bell\'s dings or mute, whatever it subscribes to, but gets its own', async () => {
     await admin.publishAsync('bellhop/devices/pi-2/mute', 'pi-2-muted', { qos: 1, retain: true });
-    const device = await login('pi-1');
     const got: string[] = [];
-    device.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
+    const loginListening = async () => {
+      const client = await login('pi-1');
+      client.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
+      return client;
+    };
+    let device = await loginListening();
     for (const filter of ['bellhop/devices/pi-2/ding', 'bellhop/devices/pi-2/mute', 'bellhop/devices/pi-2/#', 'bellhop/devices/+/ding', 'bellhop/devices/#', '#']) {
-      // The embedded broker refuses these (SUBACK 0x80); Mosquitto grants them and filters.
-      await device.subscribeAsync(filter, { qos: 1 }).catch(() => undefined);
+      // The embedded broker refuses these (SUBACK 0x80); Mosquitto grants them and filters;
+      // RabbitMQ drops the client, which then tries the next one from a new login.
+      if (!device.connected) device = await loginListening();
+      await Promise.race([device.subscribeAsync(filter, { qos: 1 }).catch(() => undefined), new Promise<void>((resolve) => device.once('close', () => resolve()))]);
     }
+    if (!device.connected) device = await loginListening();
     await device.subscribeAsync('bellhop/devices/pi-1/ding', { qos: 1 });
     await admin.publishAsync('bellhop/devices/pi-2/ding', 'for-pi-2', { qos: 1 });
     await admin.publishAsync('bellhop/devices/pi-1/ding', 'for-pi-1', { qos: 1 });
@@ -139,7 +149,8 @@ describe('what a device\'s broker credentials cannot do', () => {
     await admin.publishAsync('bellhop/devices/pi-2/ding', 'queued-for-pi-2', { qos: 1 });
 
     // The embedded broker refuses the login outright; Mosquitto cannot tie a client id to a
-    // login, so it lets pi-1 take over pi-2's session but delivers nothing it may not read.
+    // login, so it lets pi-1 take over pi-2's session but delivers nothing it may not read;
+    // RabbitMQ refuses pi-1 the queues of any client id but its own.
     const impostor = await connectClient(broker.url, { username: 'pi-1', password: password('pi-1'), clientId: 'pi-2', clean: false }).catch(() => undefined);
     if (!impostor) return;
     open.push(impostor);

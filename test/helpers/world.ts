@@ -13,7 +13,9 @@ import { BrokerPart } from '../../broker/broker.js';
 import { ServerPart } from '../../server/server.js';
 import { AgentPart } from '../../device/agent.js';
 import { MockGpioDriver } from '../../device/gpio/mock.js';
+import { inject } from 'vitest';
 import { asBrokerPart, startMosquitto } from './mosquitto.js';
+import { ownNode, RabbitmqBroker, rabbitAsBrokerPart } from './rabbitmq.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -78,6 +80,12 @@ export function withBroker(config: Config, brokerUrl: string): Config {
 export async function startBroker(config: Config, logger: Logger = silentLogger()): Promise<BrokerPart> {
   // The vitest project "mosquitto" runs the broker-facing tests again against a real Mosquitto.
   if (process.env.BELLHOP_TEST_BROKER === 'mosquitto') return asBrokerPart(await startMosquitto(config));
+  // The vitest project "rabbitmq": a vhost of its own on a RabbitMQ node this process holds.
+  if (process.env.BELLHOP_TEST_BROKER === 'rabbitmq') {
+    const broker = new RabbitmqBroker(config, await ownNode(inject('rabbitmqNodes')));
+    await broker.start();
+    return rabbitAsBrokerPart(broker);
+  }
   const broker = new BrokerPart({ config: config.broker, topicPrefix: config.mqtt.topicPrefix, dataDir: config.dataDir, logger });
   await broker.start();
   return broker;

@@ -37,6 +37,8 @@ function readAll(dir: string, names: (name: string) => boolean): string {
 
 /** `logLevel`: the embedded broker's (debug shows aedes' client errors in describe()). */
 export function brokerProcess(config: Config, opts: { logLevel?: string } = {}): BrokerProcess {
+  // Not a silent aedes stand-in: vitest.config.ts keeps these tests out of the RabbitMQ run.
+  if (process.env.BELLHOP_TEST_BROKER === 'rabbitmq') throw new Error('brokerProcess has no RabbitMQ: its test node is shared (see NOT_ON_RABBITMQ in vitest.config.ts)');
   if (process.env.BELLHOP_TEST_BROKER === 'mosquitto') {
     const broker = new MosquittoBroker(config);
     return {

@@ -153,7 +153,9 @@ describe('POST /v1/events against a real broker', () => {
 });
 
 describe('when the broker cannot take the event', () => {
-  it('answers 503 broker_unavailable with Retry-After while the broker is unreachable (nothing published), and 202 again once it is back', async () => {
+  // The RabbitMQ test node is shared by a worker's worlds: a world's broker can be taken away
+  // (its logins then refused), not made unreachable. The cluster soak kills real nodes.
+  it.skipIf(process.env.BELLHOP_TEST_BROKER === 'rabbitmq')('answers 503 broker_unavailable with Retry-After while the broker is unreachable (nothing published), and 202 again once it is back', async () => {
     const base = testConfig({ mqtt: { reconnectMs: 100 } });
     let broker = await startBroker(base);
     const port = broker.port;
