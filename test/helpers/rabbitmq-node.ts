@@ -114,7 +114,7 @@ export class RabbitmqNode {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`rabbitmq ${name} exited during start:\n${this.#log}`);
       if (await this.#ready()) return;
       if (Date.now() > deadline) {
-        await this.kill();
+        await this.stop('SIGKILL');
         throw new Error(`rabbitmq ${name} did not start within ${timeoutMs} ms:\n${this.#log}`);
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -133,22 +133,14 @@ export class RabbitmqNode {
     return open.every(Boolean);
   }
 
-  /** SIGTERM: RabbitMQ stops cleanly. */
-  async stop(): Promise<void> {
-    await this.#signal('SIGTERM');
-  }
-
-  /** SIGKILL: the node is lost, as with the power. */
-  async kill(): Promise<void> {
-    await this.#signal('SIGKILL');
-  }
-
-  async #signal(signal: NodeJS.Signals): Promise<void> {
+  /** SIGTERM: RabbitMQ stops cleanly; SIGKILL: the node is lost, as with the power. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    await this.#exited;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await this.#exited;
+    }
   }
 }
 
