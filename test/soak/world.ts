@@ -82,7 +82,7 @@ export class PartProcess {
  * instead with BELLHOP_TEST_BROKER=mosquitto, through the durability tests' helper).
  */
 export interface SoakBroker {
-  readonly kind: 'aedes' | 'mosquitto';
+  readonly kind: 'aedes' | 'mosquitto' | 'rabbitmq-cluster';
   readonly url: string;
   start(): Promise<void>;
   /** SIGTERM: a clean stop. */
@@ -127,7 +127,10 @@ export class Witness {
   #topics = new Topics(PREFIX);
 
   async connect(url: string): Promise<void> {
-    const client = mqtt.connect(url, { clientId: `soak-witness-${process.pid}`, clean: false, protocolVersion: 4, reconnectPeriod: 100, connectTimeout: 5000 });
+    // Several node URLs (a cluster): mqtt.js tries the next one on each reconnect.
+    const nodes = url.split(',').map((u) => new URL(u));
+    const servers = nodes.map((u) => ({ host: u.hostname, port: Number(u.port), protocol: 'mqtt' as const }));
+    const client = mqtt.connect(nodes[0]!.href, { clientId: `soak-witness-${process.pid}`, clean: false, protocolVersion: 4, reconnectPeriod: 100, connectTimeout: 5000, ...(servers.length > 1 ? { servers } : {}) });
     this.#client = client;
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('error', () => undefined);
@@ -186,6 +189,10 @@ export interface SoakWorldOptions {
   fakeSlack?: FakeSlackOptions;
   /** Start a bell agent (default true). */
   agent?: boolean;
+  /** A broker the run brings (started already), instead of the embedded one or Mosquitto. */
+  broker?: SoakBroker;
+  /** mqtt.url per part, when they are to reach the broker differently (a cluster's nodes in another order). */
+  urls?: { server?: string; slack?: string; agent?: string };
 }
 
 export interface SoakWorld {
@@ -216,8 +223,8 @@ export async function soakWorld(opts: SoakWorldOptions = {}): Promise<SoakWorld>
   await fake.start();
 
   const level = process.env.SOAK_LOG_LEVEL ?? 'warn';
-  const broker: SoakBroker = process.env.BELLHOP_TEST_BROKER === 'mosquitto' ? brokerProcess(testConfig({}, dir('broker'))) : embeddedBroker(dir('broker'), level);
-  await broker.start();
+  const broker: SoakBroker = opts.broker ?? (process.env.BELLHOP_TEST_BROKER === 'mosquitto' ? brokerProcess(testConfig({}, dir('broker'))) : embeddedBroker(dir('broker'), level));
+  if (!opts.broker) await broker.start();
 
   // One config file for the client parts; each gets its own data folder and port by env.
   const configFile = join(root.path, 'bellhop.yaml');
@@ -230,16 +237,16 @@ export async function soakWorld(opts: SoakWorldOptions = {}): Promise<SoakWorld>
       device: { id: DEVICE_ID, reconnectMaxMs: 1000, ...opts.device },
     }),
   );
-  const common = () => ({ BELLHOP_CONFIG: configFile, BELLHOP_MQTT_URL: broker.url, BELLHOP_LOG_LEVEL: level });
+  const common = (part?: 'server' | 'slack' | 'agent') => ({ BELLHOP_CONFIG: configFile, BELLHOP_MQTT_URL: (part && opts.urls?.[part]) ?? broker.url, BELLHOP_LOG_LEVEL: level });
   let httpPort = 0;
-  const server = new PartProcess('server', ['server'], () => ({ ...common(), BELLHOP_DATA_DIR: dir('server'), BELLHOP_HTTP_PORT: String(httpPort) }), /listening on (http:\/\/[^,\s]+)/);
+  const server = new PartProcess('server', ['server'], () => ({ ...common('server'), BELLHOP_DATA_DIR: dir('server'), BELLHOP_HTTP_PORT: String(httpPort) }), /listening on (http:\/\/[^,\s]+)/);
   const sink = new PartProcess(
     'slack',
     ['slack'],
-    () => ({ ...common(), BELLHOP_DATA_DIR: dir('slack'), SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }),
+    () => ({ ...common('slack'), BELLHOP_DATA_DIR: dir('slack'), SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }),
     /bellhop slack subscribed/,
   );
-  const agent = new PartProcess('agent', ['agent'], () => ({ ...common(), BELLHOP_DATA_DIR: dir('agent'), BELLHOP_GPIO_DRIVER: 'sim' }), /bellhop agent .* subscribed/);
+  const agent = new PartProcess('agent', ['agent'], () => ({ ...common('agent'), BELLHOP_DATA_DIR: dir('agent'), BELLHOP_GPIO_DRIVER: 'sim' }), /bellhop agent .* subscribed/);
 
   const witness = new Witness();
   await witness.connect(broker.url);
