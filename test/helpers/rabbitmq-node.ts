@@ -100,7 +100,8 @@ export class RabbitmqNode {
       RABBITMQ_DIST_PORT: String(distPort),
     };
     this.#log = '';
-    const child = spawn(script, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In its own folder: a node that loses a peer writes MnesiaCore and crash dumps to its cwd.
+    const child = spawn(script, [], { env: { ...env, ERL_CRASH_DUMP: join(dir, 'erl_crash.dump') }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     live.add(child);
     this.#exited = once(child, 'exit').then(() => {
