@@ -9,6 +9,9 @@
 import type { MqttClient } from 'mqtt';
 import { BROADCAST_DEVICE, type Topics } from './topics.js';
 
+// Bells asked about per connection: an open broker lets anyone say it is a bell.
+const MAX_BELLS = 1000;
+
 export class RollCall {
   #client: MqttClient;
   #topics: Topics;
@@ -43,7 +46,7 @@ export class RollCall {
 
   /** For every device message the watcher gets: a bell heard of for the first time gets its mute asked for. */
   heard(deviceId: string): void {
-    if (deviceId === BROADCAST_DEVICE || this.#asked.has(deviceId)) return;
+    if (deviceId === BROADCAST_DEVICE || this.#asked.has(deviceId) || this.#asked.size >= MAX_BELLS) return;
     this.#asked.add(deviceId);
     this.#client.subscribe(this.#topics.device(deviceId, 'mute'), { qos: 1 }, () => undefined);
   }
