@@ -79,13 +79,8 @@ it.runIf(rabbitmqServerScript())('delivers every accepted event once while a nod
   let onKilledNode = '';
   let restartedAt = 0;
   let crash: Promise<void> | undefined;
-  const stream = await sendStream({
-    url: w.serverUrl,
-    count: COUNT,
-    senders: 4,
-    ratePerSecond: RATE,
-    beforeSend: (n) => {
-      if (n !== KILL_AT) return;
+  const killNodeOne = (n: number) => {
+    if (n === KILL_AT)
       crash = (async () => {
         onKilledNode = await clientsOn(nodes[0]!);
         killedAt = Date.now() - start;
@@ -94,12 +89,12 @@ it.runIf(rabbitmqServerScript())('delivers every accepted event once while a nod
         await nodes[0]!.start(90_000);
         restartedAt = Date.now() - start;
       })();
-    },
-    event: (n): EventInput & { id: string } => {
-      const id = `rc-${String(n).padStart(5, '0')}`;
-      return { type: 'user.signup', id, subject: id, data: { shard: String(n % 50).padStart(3, '0') } };
-    },
-  });
+  };
+  const signup = (n: number): EventInput & { id: string } => {
+    const id = `rc-${String(n).padStart(5, '0')}`;
+    return { type: 'user.signup', id, subject: id, data: { shard: String(n % 50).padStart(3, '0') } };
+  };
+  const stream = await sendStream({ url: w.serverUrl, count: COUNT, senders: 4, ratePerSecond: RATE, beforeSend: killNodeOne, event: signup });
   await crash;
   const { accepted, refused, other } = classify(stream.answers);
   const drained = await drain(w.fake, ID, accepted, { giveUpQuietMs: 15_000, deadlineMs: 120_000 });
