@@ -3,9 +3,11 @@
 // messages for exact topics only, and per node. So on every connection a watcher (the
 // status page, the Slack app) also asks on devices/all/rollcall once its device filters
 // are in place; each bell answers live with its status and state. The first time the
-// watcher hears of a bell on a connection it subscribes to that bell's mute topic exactly,
-// which every broker answers with the retained mute. Where the wildcard had delivered them
-// already, the copies change nothing.
+// watcher hears of a bell on a connection it subscribes to that bell's status and mute
+// topics exactly, which every broker answers with the retained copies: so a status that went
+// out while the watcher was subscribing (a bell starting with it) is not missed either, as
+// long as the watcher hears the bell's next heartbeat. Where the wildcard had delivered
+// them already, the copies change nothing.
 import type { MqttClient } from 'mqtt';
 import { BROADCAST_DEVICE, type Topics } from './topics.js';
 
@@ -44,10 +46,11 @@ export class RollCall {
     });
   };
 
-  /** For every device message the watcher gets: a bell heard of for the first time gets its mute asked for. */
+  /** For every status or state the watcher gets: a bell heard of for the first time gets its status and mute asked for. */
   heard(deviceId: string): void {
     if (deviceId === BROADCAST_DEVICE || this.#asked.has(deviceId) || this.#asked.size >= MAX_BELLS) return;
     this.#asked.add(deviceId);
-    this.#client.subscribe(this.#topics.device(deviceId, 'mute'), { qos: 1 }, () => undefined);
+    const exact = [this.#topics.device(deviceId, 'status'), this.#topics.device(deviceId, 'mute')];
+    this.#client.subscribe(Object.fromEntries(exact.map((f) => [f, { qos: 1 as const }])), () => undefined);
   }
 }
