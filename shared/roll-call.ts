@@ -9,7 +9,7 @@
 // long as the watcher hears the bell's next heartbeat. Where the wildcard had delivered
 // them already, the copies change nothing.
 import type { MqttClient } from 'mqtt';
-import { BROADCAST_DEVICE, type Topics } from './topics.js';
+import { BROADCAST_DEVICE, type DeviceChannel, type Topics } from './topics.js';
 
 // Bells asked about per connection: an open broker lets anyone say it is a bell.
 const MAX_BELLS = 1000;
@@ -46,8 +46,9 @@ export class RollCall {
     });
   };
 
-  /** For every status or state the watcher gets: a bell heard of for the first time gets its status and mute asked for. */
-  heard(deviceId: string): void {
+  /** For every device message the watcher gets: a bell first heard of by its status or state gets both asked for exactly. */
+  heard(deviceId: string, channel: DeviceChannel): void {
+    if (channel !== 'status' && channel !== 'state') return;
     if (deviceId === BROADCAST_DEVICE || this.#asked.has(deviceId) || this.#asked.size >= MAX_BELLS) return;
     this.#asked.add(deviceId);
     const exact = [this.#topics.device(deviceId, 'status'), this.#topics.device(deviceId, 'mute')];

@@ -236,7 +236,7 @@ export class StatusPart extends EventEmitter<StatusUpdates> implements Part {
     }
     if (route.kind === 'event') return this.#event(topic, payload, now);
     const { deviceId, channel } = route;
-    if (channel === 'status' || channel === 'state') this.#rollCall.heard(deviceId);
+    this.#rollCall.heard(deviceId, channel);
     switch (channel) {
       case 'ding':
         return this.#event(topic, payload, now, deviceId);

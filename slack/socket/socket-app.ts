@@ -118,7 +118,7 @@ export class SocketApp implements Part {
     const rollCall = new RollCall(mqtt, this.#topics, this.#devices.filters());
     mqtt.on('message', (topic, payload, packet) => {
       const route = this.#topics.parse(topic);
-      if (route?.kind === 'device' && (route.channel === 'status' || route.channel === 'state')) rollCall.heard(route.deviceId);
+      if (route?.kind === 'device') rollCall.heard(route.deviceId, route.channel);
       this.#devices.onMessage(topic, payload, packet.retain, this.#clock.now());
     });
     rollCall.start();
